@@ -1,0 +1,359 @@
+"""Ingest one source folder into its landed folder: parse, quarantine, de-duplicate, account.
+
+The work happens in a private in-memory DuckDB (never the warehouse) and lands as Parquet. The
+landed folder of a source is swapped in whole, so readers see the previous or the new complete
+set, never a mix, and a re-run on the same input writes identical tables.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from orchestration.lib.ingest.sources import SOURCES, Entity, Source
+from orchestration.lib.ingest.sql import lines_sql, page_records_sql, parse_sql
+
+BATCH_BYTES = 96 * 1024 * 1024
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("position", pa.int64()),
+        ("entity", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+LEDGER_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("records_read", pa.int64()),
+        ("records_loaded", pa.int64()),
+        ("records_quarantined", pa.int64()),
+        ("duplicates", pa.int64()),
+    ]
+)
+MANIFEST_SCHEMA = pa.schema(
+    [("source", pa.string()), ("is_present", pa.bool_()), ("files", pa.int64())]
+)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    source: str
+    is_present: bool
+    files: int
+    records_read: int
+    records_loaded: int
+    records_quarantined: int
+    duplicates: int
+    loaded_by_entity: dict[str, int]
+    landed_dir: Path
+
+
+class LedgerMismatch(RuntimeError):
+    """Records were read but not accounted for: a bug, never bad input."""
+
+
+def list_input_files(folder: Path, source: Source) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found = {p for pattern in source.pattern for p in folder.glob(pattern) if p.is_file()}
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _read_text(path: Path) -> tuple[str | None, str | None]:
+    """(text, None) or (None, reason); gzip by extension. Invalid UTF-8 becomes a reason."""
+    try:
+        data = path.read_bytes()
+        if path.name.endswith(".gz"):
+            data = gzip.decompress(data)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        return None, f"cannot read file: {exc}"
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), "not valid UTF-8"
+
+
+def _batches(
+    files: list[Path], input_dir: Path, source: Source
+) -> Iterator[tuple[pa.Table, list[dict]]]:
+    """Arrow batches of (file, form_guid, text) and the file-level problems found reading them."""
+    names, guids, texts, problems = [], [], [], []
+    size = 0
+    for path in files:
+        rel = path.relative_to(input_dir).as_posix()
+        text, problem = _read_text(path)
+        if problem and text is None:
+            problems.append({"file": rel, "reason": problem})
+            continue
+        if problem:
+            # Undecodable bytes: the whole file's records are suspect, so it is one bad record.
+            problems.append({"file": rel, "reason": problem, "raw": text})
+            continue
+        names.append(rel)
+        guids.append(path.parent.name if source.name == "hubspot_forms" else None)
+        texts.append(text)
+        size += len(text)
+        if size >= BATCH_BYTES:
+            yield _batch(names, guids, texts), problems
+            names, guids, texts, problems, size = [], [], [], [], 0
+    yield _batch(names, guids, texts), problems
+
+
+def _batch(names: list[str], guids: list, texts: list[str]) -> pa.Table:
+    return pa.table(
+        {
+            "file": pa.array(names, pa.string()),
+            "form_guid": pa.array(guids, pa.string()),
+            "text": pa.array(texts, pa.large_string()),
+        }
+    )
+
+
+def _normalise_emails(table: pa.Table, entity: Entity, source: Source) -> pa.Table:
+    """NFKC, trim, lower-case every email column (SPEC section 4); empty becomes null."""
+    names = [f.name for f in entity.fields if f.kind == "email"]
+    if source.name == "hubspot_forms":
+        names.append("email")
+    for name in names:
+        col = table.column(name)
+        norm = pc.utf8_lower(pc.utf8_trim_whitespace(pc.utf8_normalize(col, form="NFKC")))
+        norm = pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
+        table = table.set_column(table.schema.get_field_index(name), name, norm)
+    return table
+
+
+class _Work:
+    """Parts written per batch, later merged: keeps memory bounded for big sources."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.count = 0
+
+    def write(self, kind: str, table: pa.Table) -> None:
+        folder = self.root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        self.count += 1
+        pq.write_table(table, folder / f"part-{self.count:06d}.parquet")
+
+    def parts(self, kind: str) -> list[str]:
+        return sorted(str(p) for p in (self.root / kind).glob("part-*.parquet"))
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"threads": os.cpu_count() or 2})
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set preserve_insertion_order = false")
+    return con
+
+
+def _parse_batch(con, source: Source, batch: pa.Table, work: _Work, read: Counter) -> None:
+    con.register("batch", batch)
+    arrays = tuple(e.array for e in source.entities if e.array)
+    for entity in source.entities:
+        records = lines_sql() if source.shape == "jsonl" else page_records_sql(entity, arrays)
+        result = con.execute(parse_sql(source, entity, records)).fetch_arrow_table()
+        bad_mask = pc.is_valid(result.column("_reason"))
+        bad = result.filter(bad_mask)
+        good = result.filter(pc.invert(bad_mask)).drop_columns(["_reason", "_raw"])
+        for file, n in Counter(result.column("_file").to_pylist()).items():
+            read[file] += n
+        if bad.num_rows:
+            work.write(
+                "_quarantine",
+                pa.table(
+                    {
+                        "source": pa.array([source.name] * bad.num_rows, pa.string()),
+                        "file": bad.column("_file").cast(pa.string()),
+                        "position": bad.column("_position").cast(pa.int64()),
+                        "entity": pa.array([entity.name] * bad.num_rows, pa.string()),
+                        "reason": bad.column("_reason").cast(pa.string()),
+                        "raw": bad.column("_raw").cast(pa.string()),
+                    },
+                    schema=QUARANTINE_SCHEMA,
+                ),
+            )
+        work.write(entity.name, _normalise_emails(good, entity, source))
+    con.unregister("batch")
+
+
+def _file_problems(source: Source, problems: list[dict], work: _Work, read: Counter) -> None:
+    if not problems:
+        return
+    for p in problems:
+        read[p["file"]] += 1
+    work.write(
+        "_quarantine",
+        pa.table(
+            {
+                "source": [source.name] * len(problems),
+                "file": [p["file"] for p in problems],
+                "position": pa.array([0] * len(problems), pa.int64()),
+                "entity": [source.entities[0].name] * len(problems),
+                "reason": [p["reason"] for p in problems],
+                "raw": pa.array([p.get("raw") for p in problems], pa.string()),
+            },
+            schema=QUARANTINE_SCHEMA,
+        ),
+    )
+
+
+def _dedup_sql(entity: Entity) -> str:
+    if not entity.dedup_key:
+        return "select *, 1 as _rank from read_parquet(?)"
+    keys = ", ".join(f'"{k}"' for k in entity.dedup_key)
+    order = f'"{entity.newest_by}" desc nulls last, ' if entity.newest_by else ""
+    any_null = " or ".join(f'"{k}" is null' for k in entity.dedup_key)
+    # Records without a key (e.g. Segment page views with no messageId) are all distinct.
+    return f"""
+        select *,
+            case when {any_null} then 1
+                else row_number() over (partition by {keys} order by {order}_file, _position)
+            end as _rank
+        from read_parquet(?)
+    """
+
+
+def _write_stream(reader: pa.RecordBatchReader, path: Path, drop: list[str]) -> None:
+    schema = reader.schema
+    keep = [n for n in schema.names if n not in drop]
+    with pq.ParquetWriter(path, pa.schema([schema.field(n) for n in keep])) as writer:
+        for batch in reader:
+            writer.write_batch(batch.select(keep))
+
+
+def _finalize_entity(con, entity: Entity, work: _Work, out: Path, dupes: Counter) -> int:
+    parts = work.parts(entity.name)
+    con.execute(f"create or replace temp table ranked as {_dedup_sql(entity)}", [parts])
+    for file, n in con.execute(
+        "select _file, count(*) from ranked where _rank > 1 group by _file"
+    ).fetchall():
+        dupes[file] += n
+    reader = con.execute(
+        "select * exclude (_rank) from ranked where _rank = 1 order by _file, _position"
+    ).fetch_record_batch(100_000)
+    _write_stream(reader, out / f"{entity.name}.parquet", drop=[])
+    loaded = con.execute("select count(*) from ranked where _rank = 1").fetchone()[0]
+    con.execute("drop table ranked")
+    return loaded
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Replace `target` folder by `new` with renames, so a reader never sees half of each."""
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def ingest_source(
+    name: str,
+    input_dir: Path,
+    landed_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`."""
+    source = SOURCES[name]
+    input_dir, landed_dir = Path(input_dir), Path(landed_dir)
+    folder = input_dir / name
+    files = list_input_files(folder, source)
+    landed_dir.mkdir(parents=True, exist_ok=True)
+    scratch = landed_dir / f".{name}.work-{uuid.uuid4().hex}"
+    out = scratch / "out"
+    out.mkdir(parents=True)
+    work = _Work(scratch / "parts")
+    read: Counter = Counter()
+    con = _connect()
+    try:
+        total = len(files)
+        seen = 0
+        for batch, problems in _batches(files, input_dir, source):
+            _parse_batch(con, source, batch, work, read)
+            _file_problems(source, problems, work, read)
+            seen += batch.num_rows + len(problems)
+            if progress and total:
+                progress(f"{name}: parsed {seen}/{total} files")
+        dupes: Counter = Counter()
+        loaded_by_entity = {
+            e.name: _finalize_entity(con, e, work, out, dupes) for e in source.entities
+        }
+        loaded_by_file: Counter = Counter()
+        for entity in source.entities:
+            for file, n in con.execute(
+                "select _file, count(*) from read_parquet(?) group by _file",
+                [str(out / f"{entity.name}.parquet")],
+            ).fetchall():
+                loaded_by_file[file] += n
+        quarantine_parts = work.parts("_quarantine")
+        if quarantine_parts:
+            quarantine = con.execute(
+                "select * from read_parquet(?) order by file, position, entity", [quarantine_parts]
+            ).fetch_arrow_table()
+        else:
+            quarantine = QUARANTINE_SCHEMA.empty_table()
+        quarantined = Counter(quarantine.column("file").to_pylist())
+        ledger = _ledger(source, files, input_dir, read, loaded_by_file, quarantined, dupes)
+        pq.write_table(quarantine.cast(QUARANTINE_SCHEMA), out / "_quarantine.parquet")
+        pq.write_table(ledger, out / "_ledger.parquet")
+        pq.write_table(
+            pa.table(
+                {"source": [name], "is_present": [folder.is_dir()], "files": [len(files)]},
+                schema=MANIFEST_SCHEMA,
+            ),
+            out / "_manifest.parquet",
+        )
+        _swap_in(out, landed_dir / name)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return IngestResult(
+        source=name,
+        is_present=folder.is_dir(),
+        files=len(files),
+        records_read=sum(read.values()),
+        records_loaded=sum(loaded_by_file.values()),
+        records_quarantined=sum(quarantined.values()),
+        duplicates=sum(dupes.values()),
+        loaded_by_entity=loaded_by_entity,
+        landed_dir=landed_dir / name,
+    )
+
+
+def _ledger(source, files, input_dir, read, loaded, quarantined, dupes) -> pa.Table:
+    rows = []
+    for path in files:
+        rel = path.relative_to(input_dir).as_posix()
+        row = (read[rel], loaded[rel], quarantined[rel], dupes[rel])
+        if row[0] != row[1] + row[2] + row[3]:
+            raise LedgerMismatch(
+                f"{source.name} {rel}: read {row[0]} != loaded {row[1]} + quarantined {row[2]}"
+                f" + duplicates {row[3]}"
+            )
+        rows.append((rel, *row))
+    return pa.table(
+        {
+            "source": [source.name] * len(rows),
+            "file": [r[0] for r in rows],
+            "records_read": [r[1] for r in rows],
+            "records_loaded": [r[2] for r in rows],
+            "records_quarantined": [r[3] for r in rows],
+            "duplicates": [r[4] for r in rows],
+        },
+        schema=LEDGER_SCHEMA,
+    )

@@ -1,0 +1,229 @@
+"""What each source folder holds (SPEC section 2): file shape, fields, required keys, dedup rules.
+
+Everything here is code-owned constants; the SQL built from it never contains data values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Field kinds: how a JSON value becomes a landed column.
+#   str    the value as text (numbers keep every digit; objects become their JSON text)
+#   email  text, then Unicode NFKC, trimmed, lower-cased (SPEC section 4)
+#   ts     ISO-8601 with any offset (no offset = UTC) or epoch milliseconds -> UTC TIMESTAMP
+#   int    integer (null when not an integer)
+#   bool   JSON boolean
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    path: str
+    kind: str = "str"
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One kind of record inside a source's files, landed as `<name>.parquet`."""
+
+    name: str
+    fields: tuple[Field, ...]
+    required: tuple[str, ...]  # landed column names that must be present (and parse)
+    dedup_key: tuple[str, ...] = ()  # empty: every record is distinct
+    newest_by: str | None = None  # keep the newest by this column, else the first in file order
+    array: str | None = None  # page files: JSON path of the array holding these records
+    # Segment: only these `type` values are validated; others are read and passed through.
+    validated_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    pattern: tuple[str, ...]  # globs relative to the source folder
+    shape: str  # "jsonl" (one record per line) or "page" (one API response per file)
+    entities: tuple[Entity, ...] = field(default_factory=tuple)
+    optional: bool = False
+
+
+_PERSON = ("email", "lead_id", "first_name", "last_name", "company")
+_SEGMENT_FIELDS = (
+    Field("message_id", "$.messageId"),
+    Field("type", "$.type"),
+    Field("event", "$.event"),
+    Field("timestamp_utc", "$.timestamp", "ts"),
+    Field("anonymous_id", "$.anonymousId"),
+    Field("user_id", "$.userId"),
+    *(
+        Field(f"{prefix}_{key}", f"{path}.{key}", "email" if key == "email" else "str")
+        for prefix, path in (
+            ("properties", "$.properties"),
+            ("traits", "$.traits"),
+            ("context_traits", "$.context.traits"),
+        )
+        for key in (_PERSON if prefix != "properties" else (*_PERSON, "intent_score"))
+    ),
+    Field("campaign_source", "$.context.campaign.source"),
+)
+
+SEGMENT = Source(
+    name="segment",
+    pattern=("*.jsonl", "*.jsonl.gz"),
+    shape="jsonl",
+    entities=(
+        Entity(
+            name="messages",
+            fields=_SEGMENT_FIELDS,
+            required=("message_id", "timestamp_utc"),
+            dedup_key=("type", "message_id"),
+            validated_types=("track", "identify"),
+        ),
+    ),
+)
+
+# Form values arrive as [{"name", "value"}]; the engine pivots these names into columns.
+FORM_VALUE_NAMES = ("email", "firstname", "lastname", "company", "lead_id", "anonymous_id")
+
+HUBSPOT_FORMS = Source(
+    name="hubspot_forms",
+    pattern=("*/*.json",),
+    shape="page",
+    entities=(
+        Entity(
+            name="submissions",
+            array="$.results",
+            fields=(
+                Field("conversion_id", "$.conversionId"),
+                Field("submitted_at_utc", "$.submittedAt", "ts"),
+                Field("page_url", "$.pageUrl"),
+            ),
+            required=("submitted_at_utc",),
+            dedup_key=("submission_key",),
+        ),
+    ),
+)
+
+HUBSPOT_CONTACTS = Source(
+    name="hubspot_contacts",
+    pattern=("*.json",),
+    shape="page",
+    entities=(
+        Entity(
+            name="contacts",
+            array="$.results",
+            fields=(
+                Field("contact_id", "$.id"),
+                Field("email", "$.properties.email", "email"),
+                Field("hs_additional_emails", "$.properties.hs_additional_emails", "email"),
+                Field("firstname", "$.properties.firstname"),
+                Field("lastname", "$.properties.lastname"),
+                Field("company", "$.properties.company"),
+                Field("lead_id", "$.properties.lead_id"),
+                Field("createdate_utc", "$.properties.createdate", "ts"),
+                Field("hubspot_owner_id", "$.properties.hubspot_owner_id"),
+                Field(
+                    "hubspot_owner_assigneddate_utc",
+                    "$.properties.hubspot_owner_assigneddate",
+                    "ts",
+                ),
+                Field("lastmodifieddate_utc", "$.properties.lastmodifieddate", "ts"),
+                Field("created_at_utc", "$.createdAt", "ts"),
+                Field("updated_at_utc", "$.updatedAt", "ts"),
+                Field("archived", "$.archived", "bool"),
+            ),
+            required=("contact_id", "createdate_utc"),
+            dedup_key=("contact_id",),
+            newest_by="updated_at_utc",
+        ),
+    ),
+)
+
+_ZENDESK_USERS = Entity(
+    name="users",
+    array="$.users",
+    fields=(
+        Field("user_id", "$.id"),
+        Field("email", "$.email", "email"),
+        Field("name", "$.name"),
+        Field("updated_at_utc", "$.updated_at", "ts"),
+    ),
+    required=("user_id",),
+    dedup_key=("user_id",),
+    newest_by="updated_at_utc",
+)
+
+ZENDESK_TICKETS = Source(
+    name="zendesk_tickets",
+    pattern=("*.json",),
+    shape="page",
+    entities=(
+        Entity(
+            name="tickets",
+            array="$.tickets",
+            fields=(
+                Field("ticket_id", "$.id"),
+                Field("created_at_utc", "$.created_at", "ts"),
+                Field("updated_at_utc", "$.updated_at", "ts"),
+                Field("requester_id", "$.requester_id"),
+                Field("assignee_id", "$.assignee_id"),
+                Field("external_id", "$.external_id"),
+                Field("status", "$.status"),
+                Field("via_channel", "$.via.channel"),
+            ),
+            required=("ticket_id", "created_at_utc"),
+            dedup_key=("ticket_id",),
+            newest_by="updated_at_utc",
+        ),
+        _ZENDESK_USERS,
+        Entity(
+            name="metric_sets",
+            array="$.metric_sets",
+            fields=(
+                Field("ticket_id", "$.ticket_id"),
+                Field("initially_assigned_at_utc", "$.initially_assigned_at", "ts"),
+                Field("updated_at_utc", "$.updated_at", "ts"),
+            ),
+            required=("ticket_id",),
+            dedup_key=("ticket_id",),
+            newest_by="updated_at_utc",
+        ),
+    ),
+)
+
+ZENDESK_USERS = Source(
+    name="zendesk_users",
+    pattern=("*.json",),
+    shape="page",
+    entities=(_ZENDESK_USERS,),
+    optional=True,
+)
+
+RECEIPTS = Source(
+    name="receipts",
+    pattern=("*.jsonl", "*.jsonl.gz"),
+    shape="jsonl",
+    entities=(
+        Entity(
+            name="receipts",
+            fields=(
+                Field("receipt_id", "$.receipt_id"),
+                Field("message_id", "$.message_id"),
+                Field("hop", "$.hop"),
+                Field("destination", "$.destination"),
+                Field("attempted_at_utc", "$.attempted_at", "ts"),
+                Field("status_code", "$.status_code", "int"),
+                Field("outcome", "$.outcome"),
+                Field("error", "$.error"),
+            ),
+            required=("receipt_id", "message_id", "hop", "attempted_at_utc", "outcome"),
+            dedup_key=("receipt_id",),
+        ),
+    ),
+)
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (SEGMENT, HUBSPOT_FORMS, HUBSPOT_CONTACTS, ZENDESK_TICKETS, ZENDESK_USERS, RECEIPTS)
+}
+
+# Extra landed columns the engine adds beside the declared fields.
+FORM_EXTRA_COLUMNS = ("form_guid", "submission_key", *FORM_VALUE_NAMES)

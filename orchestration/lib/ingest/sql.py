@@ -1,0 +1,157 @@
+"""SQL turning raw lines and pages into typed records, built only from code-owned specs."""
+
+from __future__ import annotations
+
+from orchestration.lib.ingest.sources import FORM_VALUE_NAMES, Entity, Field, Source
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal for a code-owned constant (JSON paths, key names), never data."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _typed(field: Field, raw: str) -> str:
+    if field.kind == "ts":
+        return (
+            f"case when {raw} is null then null "
+            f"when regexp_full_match({raw}, '-?[0-9]{{11,}}') "
+            f"then epoch_ms(try_cast({raw} as bigint)) "
+            f"else try_cast({raw} as timestamptz)::timestamp end"
+        )
+    if field.kind == "int":
+        return f"try_cast(try_cast({raw} as double) as integer)"
+    if field.kind == "bool":
+        return f"try_cast({raw} as boolean)"
+    return raw
+
+
+def lines_sql() -> str:
+    """Split each file's text of the `batch` relation into (file, position, rec) lines."""
+    return """
+        with split as (
+            select file, string_split(text, chr(10)) as lines from batch
+        ),
+        numbered as (
+            select file, unnest(lines) as line, unnest(range(len(lines))) as position from split
+        )
+        select
+            file,
+            position,
+            rtrim(line, chr(13)) as rec,
+            cast(null as varchar) as page_reason,
+            cast(null as varchar) as form_guid
+        from numbered
+        where trim(rtrim(line, chr(13))) <> ''
+    """
+
+
+def page_records_sql(entity: Entity, all_arrays: tuple[str, ...]) -> str:
+    """Unnest the entity's array of each page; a page that is unusable yields one bad record."""
+    array = _literal(entity.array or "$")
+    arrays_present = " or ".join(f"json_type(text, {_literal(a)}) = 'ARRAY'" for a in all_arrays)
+    # A bad page is reported once, under the source's first entity, so it counts once.
+    report_bad_page = entity.array == all_arrays[0]
+    names = ", ".join(a.removeprefix("$.") for a in all_arrays)
+    bad_page = (
+        f"""
+        union all
+        select file, 0 as position, text as rec,
+            case
+                when not json_valid(text) then 'page is not valid JSON'
+                when json_type(text) <> 'OBJECT' then 'page is not a JSON object'
+                else {_literal("page has no " + names + " array")}
+            end as page_reason,
+            form_guid
+        from batch
+        where not (json_valid(text) and json_type(text) = 'OBJECT' and ({arrays_present}))
+        """
+        if report_bad_page
+        else ""
+    )
+    return f"""
+        with good as (
+            select file, form_guid, json_extract(text, {_literal((entity.array or "$") + "[*]")})
+                as recs
+            from batch
+            where json_valid(text) and json_type(text) = 'OBJECT'
+                and json_type(text, {array}) = 'ARRAY'
+        )
+        select file, unnest(range(len(recs))) as position, unnest(recs)::varchar as rec,
+            cast(null as varchar) as page_reason, form_guid
+        from good
+        {bad_page}
+    """
+
+
+def parse_sql(source: Source, entity: Entity, records: str) -> str:
+    """Typed columns plus `_reason` (null when the record is valid) for every raw record."""
+    fields = entity.fields
+    paths = ", ".join(_literal(f.path) for f in fields)
+    raw_cols = [f"v[{i + 1}]" for i in range(len(fields))]
+    typed = [f"{_typed(f, raw)} as {_quote_ident(f.name)}" for f, raw in zip(fields, raw_cols, strict=True)]
+    checks = []
+    for f, raw in zip(fields, raw_cols, strict=True):
+        key = f.path.removeprefix("$.")
+        if f.name in entity.required:
+            checks.append(f"case when {raw} is null then {_literal('missing ' + key)} end")
+        if f.kind == "ts":
+            checks.append(
+                f"case when {raw} is not null and ({_typed(f, raw)}) is null "
+                f"then {_literal('unparsable timestamp ' + key + ': ')} || left({raw}, 80) end"
+            )
+    extra_cols: list[str] = []
+    if source.name == "hubspot_forms":
+        for name in FORM_VALUE_NAMES:
+            value = (
+                "json_extract_string(list_filter(vals, lambda x: "
+                f"json_extract_string(x, '$.name') = {_literal(name)})[1], '$.value')"
+            )
+            extra_cols.append(f"{value} as {_quote_ident(name)}")
+        extra_cols.append(
+            "coalesce(v[1], 'h:' || md5(coalesce(form_guid, '') || '|' || "
+            "coalesce(json_extract_string(rec, '$.submittedAt'), '') || '|' || "
+            "coalesce(json_extract(rec, '$.values')::varchar, ''))) as submission_key"
+        )
+        extra_cols.append("form_guid")
+    validity = " , ".join(checks) if checks else "null"
+    if entity.validated_types:
+        types = ", ".join(_literal(t) for t in entity.validated_types)
+        type_raw = raw_cols[[f.name for f in fields].index("type")]
+        reason = (
+            f"case when {type_raw} is null then 'missing type' "
+            f"when {type_raw} in ({types}) then nullif(concat_ws('; ', {validity}), '') end"
+        )
+    else:
+        reason = f"nullif(concat_ws('; ', {validity}), '')"
+    # Check json_valid before anything parses the text: a bad line must become a reason, not an
+    # error.
+    return f"""
+        with recs as ({records}),
+        checked as (
+            select *,
+                case
+                    when page_reason is not null then page_reason
+                    when not json_valid(rec) then 'not valid JSON'
+                    when json_type(rec) <> 'OBJECT' then 'record is not a JSON object'
+                end as shape_reason
+            from recs
+        ),
+        extracted as (
+            select *,
+                case when shape_reason is null then json_extract_string(rec, [{paths}]) end as v,
+                case when shape_reason is null and form_guid is not null
+                    then json_extract(rec, '$.values[*]') end as vals
+            from checked
+        )
+        select
+            {", ".join(typed + extra_cols)},
+            file as _file,
+            position as _position,
+            coalesce(shape_reason, {reason}) as _reason,
+            rec as _raw
+        from extracted
+    """

@@ -1,0 +1,49 @@
+"""Where a run's files live, all derived from the warehouse path so one variable names a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    warehouse: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.warehouse.parent
+
+    @property
+    def landed(self) -> Path:
+        return self.data_dir / "landed"
+
+    @property
+    def contract_tables(self) -> Path:
+        return self.landed / "_contract"
+
+    @property
+    def published(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.data_dir / "dbt_target"
+
+    @property
+    def history(self) -> Path:
+        """Append-only records kept across runs (SLO evaluations, incidents, outbox)."""
+        return self.data_dir / "history"
+
+    @property
+    def data_docs(self) -> Path:
+        return self.data_dir / "data_docs"
+
+    def dbt_env(self) -> dict[str, str]:
+        return {
+            "LEAD_PARITY_WAREHOUSE": str(self.warehouse),
+            "LEAD_PARITY_LANDED_DIR": str(self.landed),
+        }
