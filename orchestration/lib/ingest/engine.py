@@ -167,7 +167,7 @@ def _parse_batch(con, source: Source, batch: pa.Table, work: _Work, read: Counte
     arrays = tuple(e.array for e in source.entities if e.array)
     for entity in source.entities:
         records = lines_sql() if source.shape == "jsonl" else page_records_sql(entity, arrays)
-        result = con.execute(parse_sql(source, entity, records)).fetch_arrow_table()
+        result = con.execute(parse_sql(source, entity, records)).to_arrow_table()
         bad_mask = pc.is_valid(result.column("_reason"))
         bad = result.filter(bad_mask)
         good = result.filter(pc.invert(bad_mask)).drop_columns(["_reason", "_raw"])
@@ -246,7 +246,7 @@ def _finalize_entity(con, entity: Entity, work: _Work, out: Path, dupes: Counter
         dupes[file] += n
     reader = con.execute(
         "select * exclude (_rank) from ranked where _rank = 1 order by _file, _position"
-    ).fetch_record_batch(100_000)
+    ).to_arrow_reader(100_000)
     _write_stream(reader, out / f"{entity.name}.parquet", drop=[])
     loaded = con.execute("select count(*) from ranked where _rank = 1").fetchone()[0]
     con.execute("drop table ranked")
@@ -304,7 +304,7 @@ def ingest_source(
         if quarantine_parts:
             quarantine = con.execute(
                 "select * from read_parquet(?) order by file, position, entity", [quarantine_parts]
-            ).fetch_arrow_table()
+            ).to_arrow_table()
         else:
             quarantine = QUARANTINE_SCHEMA.empty_table()
         quarantined = Counter(quarantine.column("file").to_pylist())

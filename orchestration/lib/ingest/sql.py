@@ -29,6 +29,18 @@ def _typed(field: Field, raw: str) -> str:
     return raw
 
 
+def _page_ok(text: str, arrays: tuple[str, ...]) -> str:
+    """True when `text` is a JSON object holding one of `arrays` as an array.
+
+    DuckDB does not short-circuit AND, and json_type raises on invalid JSON: nest CASEs instead.
+    """
+    any_array = " or ".join(f"json_type({text}, {_literal(a)}) = 'ARRAY'" for a in arrays)
+    return (
+        f"coalesce(case when json_valid({text}) then "
+        f"case when json_type({text}) = 'OBJECT' then ({any_array}) end end, false)"
+    )
+
+
 def lines_sql() -> str:
     """Split each file's text of the `batch` relation into (file, position, rec) lines."""
     return """
@@ -51,8 +63,6 @@ def lines_sql() -> str:
 
 def page_records_sql(entity: Entity, all_arrays: tuple[str, ...]) -> str:
     """Unnest the entity's array of each page; a page that is unusable yields one bad record."""
-    array = _literal(entity.array or "$")
-    arrays_present = " or ".join(f"json_type(text, {_literal(a)}) = 'ARRAY'" for a in all_arrays)
     # A bad page is reported once, under the source's first entity, so it counts once.
     report_bad_page = entity.array == all_arrays[0]
     names = ", ".join(a.removeprefix("$.") for a in all_arrays)
@@ -67,7 +77,7 @@ def page_records_sql(entity: Entity, all_arrays: tuple[str, ...]) -> str:
             end as page_reason,
             form_guid
         from batch
-        where not (json_valid(text) and json_type(text) = 'OBJECT' and ({arrays_present}))
+        where not {_page_ok("text", all_arrays)}
         """
         if report_bad_page
         else ""
@@ -77,8 +87,7 @@ def page_records_sql(entity: Entity, all_arrays: tuple[str, ...]) -> str:
             select file, form_guid, json_extract(text, {_literal((entity.array or "$") + "[*]")})
                 as recs
             from batch
-            where json_valid(text) and json_type(text) = 'OBJECT'
-                and json_type(text, {array}) = 'ARRAY'
+            where {_page_ok("text", (entity.array or "$",))}
         )
         select file, unnest(range(len(recs))) as position, unnest(recs)::varchar as rec,
             cast(null as varchar) as page_reason, form_guid
@@ -92,9 +101,10 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
     fields = entity.fields
     paths = ", ".join(_literal(f.path) for f in fields)
     raw_cols = [f"v[{i + 1}]" for i in range(len(fields))]
-    typed = [f"{_typed(f, raw)} as {_quote_ident(f.name)}" for f, raw in zip(fields, raw_cols, strict=True)]
+    pairs = list(zip(fields, raw_cols, strict=True))
+    typed = [f"{_typed(f, raw)} as {_quote_ident(f.name)}" for f, raw in pairs]
     checks = []
-    for f, raw in zip(fields, raw_cols, strict=True):
+    for f, raw in pairs:
         key = f.path.removeprefix("$.")
         if f.name in entity.required:
             checks.append(f"case when {raw} is null then {_literal('missing ' + key)} end")

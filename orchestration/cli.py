@@ -1,0 +1,175 @@
+"""`lead-parity`: simulate a stack, run the pipeline, run the demo, open the dashboard/report.
+
+Every expected failure (missing folder, bad contract, unwritable warehouse, failed step) ends in
+one line on stderr and a non-zero exit, never a traceback.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_RUN_FAILED = 1
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _as_of(text: str | None) -> datetime:
+    from orchestration.lib.timeparse import parse_as_of
+
+    if not text:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        return parse_as_of(text)
+    except ValueError:
+        raise CliError(f"--as-of {text!r} is not an ISO-8601 timestamp") from None
+
+
+def _check_warehouse(path: Path) -> Path:
+    path = path.expanduser().resolve()
+    if path.is_dir():
+        raise CliError(f"warehouse {path} is a directory; give a file path like {path}/lp.duckdb")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise CliError(f"warehouse folder {path.parent} is not writable: {exc.strerror}") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CliError(f"warehouse {path} is not writable")
+    return path
+
+
+def _check_contract(path: str | None) -> Path | None:
+    from orchestration.lib.contract import ContractError, load_contract
+
+    if not path:
+        return None
+    try:
+        load_contract(path)
+    except ContractError as exc:
+        raise CliError(str(exc)) from None
+    return Path(path).expanduser().resolve()
+
+
+def cmd_simulate(args) -> int:
+    from orchestration.lib.simulate import simulate
+
+    out = Path(args.out).expanduser().resolve()
+    summary = simulate(
+        out, leads=args.leads, days=args.days, seed=args.seed, progress=lambda m: print(m)
+    )
+    print(f"simulated stack written to {out}")
+    print(json.dumps(summary if isinstance(summary, dict) else vars(summary), default=str))
+    return 0
+
+
+def run_pipeline(
+    input_dir: Path,
+    warehouse: Path,
+    as_of: datetime,
+    contract: Path | None,
+    live: bool = False,
+    log_level: str = "INFO",
+) -> int:
+    from orchestration.lib.paths import RunPaths
+    from orchestration.runner import execute_pipeline, run_environment
+    from orchestration.summary import findings_lines, ingestion_lines
+
+    env = run_environment(input_dir, warehouse, as_of, contract)
+    outcome = execute_pipeline(env, live=live, log_level=log_level)
+    paths = RunPaths(warehouse)
+    print()
+    print(f"lead-parity run {outcome.run_id[:8]} (as_of {env['LEAD_PARITY_AS_OF']})")
+    for line in ingestion_lines(paths):
+        print(line)
+    if not outcome.success:
+        what = outcome.failures or [f"skipped: {', '.join(outcome.skipped)}"]
+        for failure in outcome.failures[1:]:
+            print(f"  failed: {failure}", file=sys.stderr)
+        print(f"lead-parity: run did not complete: {what[0]}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    for line in findings_lines(paths.warehouse):
+        print(line)
+    if outcome.warned_checks:
+        print(f"  SLO findings ({len(outcome.warned_checks)} checks warned):")
+        for name in outcome.warned_checks[:10]:
+            print(f"    {name}")
+    print(f"  warehouse: {paths.warehouse}")
+    if paths.published.exists():
+        print(f"  published snapshot (for BI tools and the dashboard): {paths.published}")
+    if (paths.data_docs / "index.html").exists():
+        print(f"  data docs: {paths.data_docs / 'index.html'}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    input_dir = Path(args.input).expanduser().resolve()
+    if not input_dir.is_dir():
+        raise CliError(f"input folder {input_dir} does not exist")
+    warehouse = _check_warehouse(Path(args.warehouse))
+    contract = _check_contract(args.contract)
+    return run_pipeline(input_dir, warehouse, _as_of(args.as_of), contract, live=args.live)
+
+
+def cmd_demo(args) -> int:
+    from orchestration.lib.simulate import simulate
+
+    root = Path(args.dir).expanduser().resolve()
+    input_dir = root / "input"
+    print(f"simulating {args.leads:,} people over {args.days} days into {input_dir} ...")
+    simulate(input_dir, leads=args.leads, days=args.days, seed=args.seed, progress=print)
+    manifest = json.loads((input_dir / "truth" / "manifest.json").read_text())
+    warehouse = _check_warehouse(root / "warehouse.duckdb")
+    code = run_pipeline(input_dir, warehouse, _as_of(manifest["as_of"]), None)
+    if code == 0:
+        print()
+        print("next: `lead-parity dashboard --warehouse", warehouse, "` or `dagster dev`")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lead-parity", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("simulate", help="write a realistic simulated stack with ground truth")
+    p.add_argument("--out", required=True)
+    p.add_argument("--leads", type=int, default=2000)
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("run", help="ingest an input folder and build every asset")
+    p.add_argument("--input", required=True)
+    p.add_argument("--warehouse", required=True)
+    p.add_argument("--as-of", dest="as_of")
+    p.add_argument("--contract")
+    p.add_argument("--live", action="store_true", help="fetch HubSpot/Zendesk over HTTP first")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="simulate a stack, run the pipeline, print the findings")
+    p.add_argument("--dir", default="data/demo")
+    p.add_argument("--leads", type=int, default=2000)
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"lead-parity: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("lead-parity: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Assembles the lead-parity code location; each area exposes its own definitions."""
+
+import dagster as dg
+
+from orchestration.defs.ingest.contract import routing_contract
+from orchestration.defs.ingest.files import landed_assets
+from orchestration.defs.jobs import jobs, schedules
+from orchestration.defs.resources import lead_parity_config
+from orchestration.defs.transform.assets import dbt_resource, lead_parity_dbt_models
+
+defs = dg.Definitions(
+    assets=[*landed_assets, routing_contract, lead_parity_dbt_models],
+    jobs=jobs,
+    schedules=schedules,
+    resources={"lead_parity": lead_parity_config, "dbt": dbt_resource},
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,38 @@
+"""The routing contract (SPEC section 3) and the run's as_of, landed as tables for dbt."""
+
+import dagster as dg
+
+from orchestration.defs.resources import LeadParityConfig
+from orchestration.lib.contract import write_contract_tables
+
+CONTRACT_TABLES = ("conversion_events", "conversion_hops", "hops", "role_accounts", "settings")
+DESCRIPTION = (
+    "Conversion events, hop chains, windows, owners, values and SLO thresholds from the routing "
+    "contract YAML, plus the run's as_of, as Parquet tables for the models."
+)
+
+
+@dg.multi_asset(
+    name="routing_contract",
+    group_name="ingest",
+    specs=[
+        dg.AssetSpec(["contract", t], kinds={"yaml", "parquet"}, description=DESCRIPTION)
+        for t in CONTRACT_TABLES
+    ],
+)
+def routing_contract(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
+    contract = lead_parity.contract()
+    as_of = lead_parity.as_of_datetime()
+    rows = write_contract_tables(contract, lead_parity.paths().contract_tables, as_of)
+    context.log.info(f"contract {contract.source}, as_of {as_of.isoformat()}")
+    for table in CONTRACT_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["contract", table]),
+            metadata={
+                "contract": contract.source,
+                "as_of": as_of.isoformat(),
+                "conversion_events": ", ".join(c.event_name for c in contract.conversions),
+                "hops": ", ".join(contract.hop_names),
+                "dagster/row_count": rows[table],
+            },
+        )

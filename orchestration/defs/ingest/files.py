@@ -1,0 +1,85 @@
+"""One asset per source folder of the input (SPEC section 2): parsed, de-duplicated, landed."""
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.resources import LeadParityConfig
+from orchestration.lib.ingest import SOURCES, ingest_source
+
+SOURCE_DESCRIPTIONS = {
+    "segment": "Segment track/identify/page messages from `segment/*.jsonl[.gz]`.",
+    "hubspot_forms": "HubSpot form submissions, one API page per file per form guid.",
+    "hubspot_contacts": "HubSpot CRM v3 contacts pages; newest `updatedAt` per contact id.",
+    "zendesk_tickets": "Zendesk incremental ticket export pages with users and metric sets.",
+    "zendesk_users": "Zendesk incremental user export pages (optional).",
+    "receipts": "Delivery receipts of the integration layer (`receipts/*.jsonl[.gz]`).",
+}
+
+
+def landed_table_keys(source: str) -> dict[str, dg.AssetKey]:
+    """The dbt source tables one ingestion step lands (keys match the dbt sources)."""
+    tables = [e.name for e in SOURCES[source].entities] + ["quarantine", "ledger", "manifest"]
+    return {table: dg.AssetKey([source, table]) for table in tables}
+
+
+def _quarantine_preview(landed_source_dir) -> str:
+    path = landed_source_dir / "_quarantine.parquet"
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select reason, count(*) as records, min(file) as first_file "
+            "from read_parquet(?) group by reason order by records desc limit 10",
+            [str(path)],
+        ).fetchall()
+    if not rows:
+        return "No quarantined records."
+    lines = ["| reason | records | first file |", "|---|---|---|"]
+    lines += [f"| {r[0][:80]} | {r[1]} | {r[2]} |" for r in rows]
+    return "\n".join(lines)
+
+
+def _build_landed_asset(source: str) -> dg.AssetsDefinition:
+    keys = landed_table_keys(source)
+    description = (
+        SOURCE_DESCRIPTIONS[source]
+        + " Bad records are quarantined, every record is counted in the ingestion ledger."
+    )
+
+    @dg.multi_asset(
+        name=f"{source}_landed",
+        group_name="ingest",
+        specs=[
+            dg.AssetSpec(key, kinds={"python", "parquet"}, description=f"{table}: {description}")
+            for table, key in keys.items()
+        ],
+    )
+    def _landed(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
+        paths = lead_parity.paths()
+        result = ingest_source(
+            source, lead_parity.input_dir, paths.landed, progress=context.log.info
+        )
+        context.log.info(
+            f"{source}: read {result.records_read}, loaded {result.records_loaded}, "
+            f"quarantined {result.records_quarantined}, duplicates {result.duplicates}"
+        )
+        common = {
+            "source_present": result.is_present,
+            "files": result.files,
+            "records_read": result.records_read,
+            "records_loaded": result.records_loaded,
+            "records_quarantined": result.records_quarantined,
+            "duplicates": result.duplicates,
+            "landed_dir": dg.MetadataValue.path(str(result.landed_dir)),
+        }
+        for table, key in keys.items():
+            metadata = dict(common)
+            if table in result.loaded_by_entity:
+                metadata["dagster/row_count"] = result.loaded_by_entity[table]
+            if table == "quarantine":
+                metadata["dagster/row_count"] = result.records_quarantined
+                metadata["preview"] = dg.MetadataValue.md(_quarantine_preview(result.landed_dir))
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+    return _landed
+
+
+landed_assets = [_build_landed_asset(source) for source in SOURCES]

@@ -1,0 +1,40 @@
+"""The one project resource: where a run reads, writes, which contract and which as_of.
+
+Configured from the environment (`dg.EnvVar`), so `dagster dev`, the schedule and the
+`lead-parity` CLI all run the same definitions against the same files.
+"""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.lib.contract import Contract, load_contract
+from orchestration.lib.paths import RunPaths
+from orchestration.lib.timeparse import parse_as_of
+
+
+class LeadParityConfig(dg.ConfigurableResource):
+    """Input folder, warehouse file, routing contract and as_of of a pipeline run."""
+
+    input_dir: str
+    warehouse: str
+    contract_path: str = ""
+    as_of: str = ""  # ISO-8601; empty = now (UTC), fixed once per run by the contract asset
+
+    def paths(self) -> RunPaths:
+        return RunPaths(Path(self.warehouse).resolve())
+
+    def contract(self) -> Contract:
+        return load_contract(self.contract_path or None)
+
+    def as_of_datetime(self) -> datetime:
+        return parse_as_of(self.as_of) if self.as_of else datetime.now(UTC).replace(microsecond=0)
+
+
+lead_parity_config = LeadParityConfig(
+    input_dir=dg.EnvVar("LEAD_PARITY_INPUT_DIR"),
+    warehouse=dg.EnvVar("LEAD_PARITY_WAREHOUSE"),
+    contract_path=dg.EnvVar("LEAD_PARITY_CONTRACT"),
+    as_of=dg.EnvVar("LEAD_PARITY_AS_OF"),
+)

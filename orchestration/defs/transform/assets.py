@@ -1,0 +1,45 @@
+"""Every dbt model as an asset, keyed by its name; sources are the ingestion assets' tables."""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.defs.resources import LeadParityConfig
+from orchestration.defs.transform.project import dbt_project, ensure_manifest
+from orchestration.lib.build import dbt_executable, dbt_vars
+
+
+class LeadParityTranslator(DagsterDbtTranslator):
+    """Models keep their dbt name as key; sources point at the asset that lands them."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            return spec  # [source, table]: the keys the ingestion assets materialize
+        folder = props.get("fqn", ["", ""])[1] if len(props.get("fqn", [])) > 2 else "dbt"
+        return spec.replace_attributes(key=dg.AssetKey(props["name"]), group_name=folder)
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=LeadParityTranslator(),
+)
+def lead_parity_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, lead_parity: LeadParityConfig
+):
+    paths = lead_parity.paths()
+    # The dbt subprocess inherits this process's environment: the profile and the sources read
+    # the warehouse and landed paths from it.
+    os.environ.update(paths.dbt_env())
+    paths.dbt_target.mkdir(parents=True, exist_ok=True)
+    args = ["build", "--vars", dbt_vars(lead_parity.contract())]
+    yield from dbt.cli(args, context=context, target_path=paths.dbt_target).stream()
+
+
+# The venv's dbt, whether or not the venv is activated (PATH may not contain it).
+dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
