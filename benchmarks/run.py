@@ -1,0 +1,95 @@
+"""Benchmarks: simulate, ingest and dbt-build stacks of several sizes; print time and peak memory.
+
+Each stage runs in its own process. Ingestion is compared, in the same run, with DuckDB's own
+`read_json` over the same files (no quarantine, ledger or de-duplication: the floor).
+
+    .venv/bin/python benchmarks/run.py --sizes 10000,100000,1000000 [--markdown out.md]
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STAGES = ("simulate", "ingest", "read_json_baseline", "dbt_build")
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cores = os.cpu_count()
+    return f"{platform.system()} {platform.machine()}, {cores} cores ({cpu}), {mem_gb:.0f} GB"
+
+
+def run_stage(stage: str, size: int, root: Path, as_of: str) -> dict:
+    folder = root / f"{size}"
+    cmd = [
+        sys.executable, str(HERE / "stage.py"), stage,
+        "--input", str(folder / "input"), "--warehouse", str(folder / "warehouse.duckdb"),
+        "--leads", str(size), "--as-of", as_of,
+    ]  # fmt: skip
+    print(f"  {size:>9,} {stage} ...", flush=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"stage": stage, "error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--root", default="/tmp/lead-parity-bench")
+    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--markdown", help="also write the table to this file")
+    args = parser.parse_args()
+    root = Path(args.root)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    stages = args.stages.split(",")
+    results: dict[int, dict[str, dict]] = {}
+    started = time.time()
+    for size in sizes:
+        results[size] = {}
+        for stage in stages:
+            as_of = "2026-10-15T02:00:00Z"
+            manifest = root / f"{size}" / "input" / "truth" / "manifest.json"
+            if manifest.exists():
+                as_of = json.loads(manifest.read_text())["as_of"]
+            results[size][stage] = run_stage(stage, size, root, as_of)
+    lines = [
+        f"Machine: {machine()}; Python {platform.python_version()}; "
+        f"total {time.time() - started:.0f} s",
+        "",
+        "| persons | stage | seconds | peak RSS MB | figures |",
+        "|---:|---|---:|---:|---|",
+    ]
+    for size, by_stage in results.items():
+        for stage, r in by_stage.items():
+            extra = {k: v for k, v in r.items() if k not in ("stage", "seconds", "peak_rss_mb")}
+            lines.append(
+                f"| {size:,} | {stage} | {r.get('seconds', '-')} | {r.get('peak_rss_mb', '-')} "
+                f"| {json.dumps(extra)} |"
+            )
+        ingest, base = by_stage.get("ingest", {}), by_stage.get("read_json_baseline", {})
+        if ingest.get("seconds") and base.get("seconds"):
+            ratio = ingest["seconds"] / base["seconds"]
+            lines.append(f"| {size:,} | ingest / read_json | {ratio:.2f}x | | |")
+    print("\n".join(lines))
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

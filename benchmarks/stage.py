@@ -1,0 +1,157 @@
+"""One benchmark stage in its own process, so its time and peak memory are its own.
+
+Prints one JSON line: {"stage", "seconds", "peak_rss_mb", ...stage figures}.
+"""
+
+import argparse
+import json
+import resource
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.build import run_dbt
+from orchestration.lib.contract import load_contract, write_contract_tables
+from orchestration.lib.ingest import ingest_all
+from orchestration.lib.paths import RunPaths
+from orchestration.lib.simulate import simulate
+from orchestration.lib.timeparse import parse_as_of
+
+
+def _simulate(args) -> dict:
+    simulate(Path(args.input), leads=args.leads, days=args.days, seed=args.seed)
+    files = [p for p in Path(args.input).rglob("*") if p.is_file()]
+    return {"input_mb": round(sum(p.stat().st_size for p in files) / 2**20, 1)}
+
+
+def _ingest(args) -> dict:
+    paths = RunPaths(Path(args.warehouse).resolve())
+    results = ingest_all(Path(args.input), paths.landed)
+    return {
+        "records_read": sum(r.records_read for r in results.values()),
+        "records_loaded": sum(r.records_loaded for r in results.values()),
+    }
+
+
+def _read_pages(con, files: list[str]):
+    """read_json cannot skip a broken page file: drop the file it names and read again."""
+    while True:
+        try:
+            rel = con.read_json(files, format="auto", union_by_name=True)
+            rel.count("*").fetchone()
+            return rel
+        except duckdb.InvalidInputException as exc:
+            bad = [f for f in files if f'"{f}"' in str(exc)]
+            if not bad:
+                raise
+            files = [f for f in files if f not in bad]
+
+
+def _read_json_baseline(args) -> dict:
+    """DuckDB's own read_json over the same files into Parquet: no quarantine, no ledger."""
+    inp = Path(args.input)
+    out = Path(args.warehouse).resolve().parent / "baseline"
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    rows = 0
+    jsonl = {"segment": None, "receipts": None}
+    pages = {
+        "hubspot_forms": ("results",),
+        "hubspot_contacts": ("results",),
+        "zendesk_tickets": ("tickets", "users", "metric_sets"),
+    }
+    for source in jsonl:
+        files = sorted(str(p) for p in (inp / source).glob("*.jsonl*"))
+        if not files:
+            continue
+        rel = con.read_json(
+            files, format="newline_delimited", ignore_errors=True, union_by_name=True
+        )
+        rel.write_parquet(str(out / f"{source}.parquet"))
+        rows += con.read_parquet(str(out / f"{source}.parquet")).count("*").fetchone()[0]
+    for source, arrays in pages.items():
+        files = sorted(str(p) for p in (inp / source).rglob("*.json"))
+        if not files:
+            continue
+        raw = _read_pages(con, files)
+        con.register("raw_pages", raw)
+        for array in arrays:
+            target = str(out / f"{source}_{array}.parquet")
+            con.sql(f"select unnest({array}, recursive := true) from raw_pages").write_parquet(
+                target
+            )
+            rows += con.read_parquet(target).count("*").fetchone()[0]
+        con.unregister("raw_pages")
+    return {"records_loaded": rows}
+
+
+def _dbt_build(args) -> dict:
+    paths = RunPaths(Path(args.warehouse).resolve())
+    contract = load_contract(None)
+    write_contract_tables(contract, paths.contract_tables, parse_as_of(args.as_of))
+    result = run_dbt(paths, ["build"], contract)
+    if result.returncode != 0:
+        raise SystemExit(f"dbt build failed:\n{result.stdout[-3000:]}")
+    run_results = json.loads((paths.dbt_target / "run_results.json").read_text())
+    groups: dict[str, float] = {}
+    for node in run_results["results"]:
+        uid = node["unique_id"]
+        group = _model_group(uid) if uid.startswith("model.") else "tests"
+        groups[group] = groups.get(group, 0.0) + float(node.get("execution_time") or 0)
+    return {"groups": {k: round(v, 2) for k, v in sorted(groups.items())}}
+
+
+def _model_group(unique_id: str) -> str:
+    name = unique_id.split(".")[-1]
+    for prefix, group in (
+        ("stg_", "staging"),
+        ("int_identity", "identity"),
+        ("int_", "funnel"),
+        ("fct_", "marts"),
+        ("dim_", "marts"),
+        ("rpt_", "marts"),
+    ):
+        if name.startswith(prefix):
+            return group
+    return "ops"
+
+
+STAGES = {
+    "simulate": _simulate,
+    "ingest": _ingest,
+    "read_json_baseline": _read_json_baseline,
+    "dbt_build": _dbt_build,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("stage", choices=STAGES)
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--warehouse", required=True)
+    parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--as-of", dest="as_of", default=datetime(2026, 10, 15, 2).isoformat())
+    args = parser.parse_args()
+    start = time.perf_counter()
+    figures = STAGES[args.stage](args)
+    seconds = time.perf_counter() - start
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    print(
+        json.dumps(
+            {"stage": args.stage, "seconds": round(seconds, 2), "peak_rss_mb": peak_kb // 1024}
+            | figures
+        )
+    )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
