@@ -242,7 +242,10 @@ def load_contract(path: str | Path | None = None) -> Contract:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ContractError(f"contract {path} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ContractError(f"contract {path} is not valid YAML{where}: {problem}") from None
     try:
         return parse_contract(raw, source=str(path))
     except ContractError as exc:
