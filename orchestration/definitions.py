@@ -4,14 +4,15 @@ import dagster as dg
 
 from orchestration.defs.ingest.contract import routing_contract
 from orchestration.defs.ingest.files import landed_assets
+from orchestration.defs.ingest.live import live_assets, live_resources
 from orchestration.defs.jobs import jobs, schedules
 from orchestration.defs.resources import lead_parity_config
 from orchestration.defs.transform.assets import dbt_resource, lead_parity_dbt_models
 
 defs = dg.Definitions(
-    assets=[*landed_assets, routing_contract, lead_parity_dbt_models],
+    assets=[*live_assets, *landed_assets, routing_contract, lead_parity_dbt_models],
     jobs=jobs,
     schedules=schedules,
-    resources={"lead_parity": lead_parity_config, "dbt": dbt_resource},
+    resources={"lead_parity": lead_parity_config, "dbt": dbt_resource, **live_resources},
     executor=dg.in_process_executor,
 )

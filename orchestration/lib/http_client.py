@@ -120,14 +120,23 @@ class CountingRetry(Retry):
         retry.ledger = self.ledger
         return retry
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
-                  _stacktrace=None):  # noqa: ANN001 - urllib3's signature
+    def increment(
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):  # noqa: ANN001 - urllib3's signature
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        reason = f"HTTP {response.status}" if response is not None and response.status else (
-            type(error).__name__ if error is not None else "unknown")
+        reason = (
+            f"HTTP {response.status}"
+            if response is not None and response.status
+            else (type(error).__name__ if error is not None else "unknown")
+        )
         self.ledger.record(reason)
-        log.warning("retrying %s %s after %s (attempt %d)", method, _path_only(url), reason,
-                    len(retry.history) + 1)
+        log.warning(
+            "retrying %s %s after %s (attempt %d)",
+            method,
+            _path_only(url),
+            reason,
+            len(retry.history) + 1,
+        )
         return retry
 
     def sleep(self, response=None) -> None:  # noqa: ANN001 - urllib3's signature
@@ -209,8 +218,9 @@ class HttpClient:
         )
         self._session = requests.Session()
         self._session.auth = auth  # set explicitly so requests never falls back to ~/.netrc
-        self._session.headers.update({"Accept": "application/json",
-                                      "User-Agent": "lead-parity-connector/0.1"})
+        self._session.headers.update(
+            {"Accept": "application/json", "User-Agent": "lead-parity-connector/0.1"}
+        )
         adapter = HTTPAdapter(max_retries=retry)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
@@ -230,8 +240,9 @@ class HttpClient:
     def post_page(self, path: str, json_body: Any) -> Page:
         return self._fetch("POST", path, params=None, json_body=json_body)
 
-    def _fetch(self, method: str, path: str, *, params: Mapping[str, Any] | None,
-               json_body: Any) -> Page:
+    def _fetch(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None, json_body: Any
+    ) -> Page:
         url = self.base_url + path
         s = self.settings
         attempts = max(s.body_attempts, 1)
@@ -239,14 +250,20 @@ class HttpClient:
             retries_before = self.ledger.retries
             try:
                 resp = self._session.request(
-                    method, url, params=params, json=json_body, stream=True,
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    stream=True,
                     timeout=(s.connect_timeout_s, s.read_timeout_s),
                 )
             except requests.RequestException as exc:
-                raise TransportError(self._redact(
-                    f"{self.service} {method} {path}: no usable response after "
-                    f"{self.ledger.retries - retries_before + 1} attempt(s): {_describe(exc)}"
-                )) from None
+                raise TransportError(
+                    self._redact(
+                        f"{self.service} {method} {path}: no usable response after "
+                        f"{self.ledger.retries - retries_before + 1} attempt(s): {_describe(exc)}"
+                    )
+                ) from None
             tries = self.ledger.retries - retries_before + 1
             with resp:
                 status = resp.status_code
@@ -258,10 +275,13 @@ class HttpClient:
                 body, problem = _read_body(resp)
             if not 200 <= status < 300:
                 snippet = body[:300].decode("utf-8", "replace")
-                raise HttpStatusError(self._redact(
-                    f"{self.service} {method} {path}: HTTP {status} after {tries} attempt(s): "
-                    f"{snippet}"
-                ), status)
+                raise HttpStatusError(
+                    self._redact(
+                        f"{self.service} {method} {path}: HTTP {status} after {tries} attempt(s): "
+                        f"{snippet}"
+                    ),
+                    status,
+                )
             data = None
             if problem is None:
                 try:
@@ -272,11 +292,24 @@ class HttpClient:
                 return Page(method, path, status, body, data, None, attempt)
             if attempt < attempts:
                 self.ledger.record("broken body")
-                self._log.warning("%s %s %s: %s; requesting the page again (%d/%d)",
-                                  self.service, method, path, problem, attempt + 1, attempts)
+                self._log.warning(
+                    "%s %s %s: %s; requesting the page again (%d/%d)",
+                    self.service,
+                    method,
+                    path,
+                    problem,
+                    attempt + 1,
+                    attempts,
+                )
                 self._sleep_backoff(attempt)
-        self._log.warning("%s %s %s: %s after %d tries; landing the page as received",
-                          self.service, method, path, problem, attempts)
+        self._log.warning(
+            "%s %s %s: %s after %d tries; landing the page as received",
+            self.service,
+            method,
+            path,
+            problem,
+            attempts,
+        )
         return Page(method, path, status, body, None, problem, attempts)
 
     def _sleep_backoff(self, attempt: int) -> None:
@@ -296,7 +329,9 @@ def _read_body(resp: requests.Response) -> tuple[bytes, str | None]:
     """Read the whole body; on a broken stream return what arrived and why it is incomplete."""
     buf = bytearray()
     try:
-        for chunk in resp.raw.stream(64 * 1024, decode_content=True):
+        # read1 hands over whatever arrived, so a body cut short keeps every byte received
+        # (stream()/read() drop the partial chunk when they raise).
+        while chunk := resp.raw.read1(64 * 1024, decode_content=True):
             buf += chunk
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         return bytes(buf), f"body cut short after {len(buf)} bytes ({_describe(exc)})"

@@ -239,3 +239,17 @@ def test_a_crash_before_the_swap_keeps_the_previous_complete_landing(stack, tmp_
         landed / "segment" / "messages.parquet", "select message_id from t where type='track'"
     )
     assert ("m9",) in ids
+
+
+def test_of_two_versions_updated_in_the_same_second_the_later_copy_wins(tmp_path):
+    inp = tmp_path / "input"
+    ticket = {"id": 5, "created_at": "2026-10-10T10:00:00Z", "updated_at": "2026-10-10T10:05:00Z"}
+    write_page(inp / "zendesk_tickets" / "p1.json", {"tickets": [{**ticket, "status": "pending"}]})
+    write_page(inp / "zendesk_tickets" / "p2.json", {"tickets": [{**ticket, "status": "solved"}]})
+    ingest_source("zendesk_tickets", inp, tmp_path / "landed")
+    folder = tmp_path / "landed" / "zendesk_tickets"
+    assert rows(folder / "tickets.parquet", "select status from t") == [("solved",)]
+    assert rows(folder / "_ledger.parquet", "select file, duplicates from t order by file") == [
+        ("zendesk_tickets/p1.json", 1),
+        ("zendesk_tickets/p2.json", 0),
+    ]

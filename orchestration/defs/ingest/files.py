@@ -3,6 +3,7 @@
 import dagster as dg
 import duckdb
 
+from orchestration.defs.ingest.live import fetched_asset_by_source
 from orchestration.defs.resources import LeadParityConfig
 from orchestration.lib.ingest import SOURCES, ingest_source
 
@@ -48,7 +49,13 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
         name=f"{source}_landed",
         group_name="ingest",
         specs=[
-            dg.AssetSpec(key, kinds={"python", "parquet"}, description=f"{table}: {description}")
+            dg.AssetSpec(
+                key,
+                kinds={"python", "parquet"},
+                description=f"{table}: {description}",
+                # In live mode the pages must land before they are parsed.
+                deps=[fetched_asset_by_source[source]] if source in fetched_asset_by_source else [],
+            )
             for table, key in keys.items()
         ],
     )

@@ -26,6 +26,10 @@ _PAGE_NAME = re.compile(r"^(\d{8}T\d{12}Z)-(\d{6})\.json$")
 _TEMP_MARK = ".tmp-"
 
 
+class ConfigError(ValueError):
+    """The environment does not describe a usable connector configuration."""
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that it is either absent, the old content, or all of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,8 +115,12 @@ def load_state(input_dir: Path, stream: str) -> dict[str, Any]:
     try:
         state = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
-        log.warning("cursor state %s is unreadable (%s); starting %s from scratch",
-                    path, type(exc).__name__, stream)
+        log.warning(
+            "cursor state %s is unreadable (%s); starting %s from scratch",
+            path,
+            type(exc).__name__,
+            stream,
+        )
         return {}
     if not isinstance(state, dict):
         log.warning("cursor state %s is not an object; starting %s from scratch", path, stream)
@@ -123,8 +131,10 @@ def load_state(input_dir: Path, stream: str) -> dict[str, Any]:
 def save_state(input_dir: Path, stream: str, state: dict[str, Any]) -> None:
     """Persist ``state`` atomically; call only after the pages it points past have landed."""
     payload = {**state, "stream": stream, "saved_at": datetime.now(UTC).isoformat()}
-    atomic_write_bytes(state_path(input_dir, stream),
-                       orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    atomic_write_bytes(
+        state_path(input_dir, stream),
+        orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS),
+    )
 
 
 @dataclass

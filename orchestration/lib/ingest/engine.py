@@ -217,13 +217,19 @@ def _dedup_sql(entity: Entity) -> str:
     if not entity.dedup_key:
         return "select *, 1 as _rank from read_parquet(?)"
     keys = ", ".join(f'"{k}"' for k in entity.dedup_key)
-    order = f'"{entity.newest_by}" desc nulls last, ' if entity.newest_by else ""
+    # Exports are chronological and their timestamps have whole seconds: of two versions with
+    # the same updated time, the later copy is the newer one. Without a version time, the first
+    # delivery is the message (Segment, receipts, forms).
+    if entity.newest_by:
+        order = f'"{entity.newest_by}" desc nulls last, _file desc, _position desc'
+    else:
+        order = "_file, _position"
     any_null = " or ".join(f'"{k}" is null' for k in entity.dedup_key)
     # Records without a key (e.g. Segment page views with no messageId) are all distinct.
     return f"""
         select *,
             case when {any_null} then 1
-                else row_number() over (partition by {keys} order by {order}_file, _position)
+                else row_number() over (partition by {keys} order by {order})
             end as _rank
         from read_parquet(?)
     """

@@ -1,0 +1,228 @@
+"""Live sources (SPEC section 7): HubSpot and Zendesk fetched over HTTP into the input folder.
+
+Each asset lands the API pages of one stream in the layout of SPEC section 2, where the file
+ingestion assets pick them up. Credentials reach the resources as ``dg.EnvVar`` so the run config
+shows variable names, never values. A stream whose variables are not set is recorded as
+skipped (that system is not in the stack), not failed.
+"""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+from orchestration.lib.connectors import fetch_stream
+from orchestration.lib.connectors.hubspot import DEFAULT_BASE_URL, HubSpotConfig
+from orchestration.lib.connectors.landing import ConfigError, StreamStats
+from orchestration.lib.connectors.zendesk import ZendeskConfig
+from orchestration.lib.http_client import HttpSettings
+
+GROUP = "live_sources"
+
+
+class LiveInputResource(dg.ConfigurableResource):
+    """Where fetched pages land, and the HTTP retry/timeout policy of every connector."""
+
+    input_dir: str
+    connect_timeout_s: float = HttpSettings.connect_timeout_s
+    read_timeout_s: float = HttpSettings.read_timeout_s
+    max_attempts: int = HttpSettings.max_attempts
+    backoff_factor_s: float = HttpSettings.backoff_factor_s
+    retry_after_max_s: int = HttpSettings.retry_after_max_s
+
+    def settings(self) -> HttpSettings:
+        return HttpSettings(
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s,
+            max_attempts=self.max_attempts,
+            backoff_factor_s=self.backoff_factor_s,
+            retry_after_max_s=self.retry_after_max_s,
+        )
+
+
+class HubSpotApiResource(dg.ConfigurableResource):
+    """A HubSpot private app: token, API base URL and the form guids to read."""
+
+    access_token: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    form_guids: str = ""  # comma-separated
+    search_lookback_s: str = ""
+
+    def connector_config(self, stream: str) -> tuple[HubSpotConfig | None, str]:
+        if not self.access_token:
+            return None, "HUBSPOT_ACCESS_TOKEN is not set"
+        config = HubSpotConfig.build(
+            access_token=self.access_token,
+            base_url=self.base_url,
+            form_guids=self.form_guids,
+            search_lookback_s=self.search_lookback_s,
+        )
+        if stream == "hubspot_forms" and not config.form_guids:
+            return None, "HUBSPOT_FORM_GUIDS is not set"
+        return config, ""
+
+
+class ZendeskApiResource(dg.ConfigurableResource):
+    """A Zendesk API token: subdomain (or base URL), agent email, token, export start time."""
+
+    subdomain: str = ""
+    base_url: str = ""
+    email: str = ""
+    api_token: str = ""
+    start_time: str = ""  # epoch seconds or ISO-8601; used only before a cursor is saved
+
+    def connector_config(self, stream: str) -> tuple[ZendeskConfig | None, str]:
+        if not (self.subdomain or self.base_url):
+            return None, "ZENDESK_SUBDOMAIN (or ZENDESK_BASE_URL) is not set"
+        if not (self.email and self.api_token):
+            return None, "ZENDESK_EMAIL or ZENDESK_API_TOKEN is not set"
+        return ZendeskConfig.build(
+            subdomain=self.subdomain,
+            base_url=self.base_url,
+            email=self.email,
+            api_token=self.api_token,
+            start_time=self.start_time,
+        ), ""
+
+
+def _env(env: Mapping[str, str], name: str, default: str = "") -> Any:
+    # An optional variable that is unset keeps the default instead of failing the run; a set
+    # one stays an EnvVar, resolved at run time and never written into the run config.
+    return dg.EnvVar(name) if env.get(name, "").strip() else default
+
+
+def build_live_resources(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The resources of the live assets, keyed by the names the assets ask for."""
+    # Timeouts and retry limits are not secret: plain values read once, like defaults.
+    http = HttpSettings.from_env(env)
+    return {
+        "live_input": LiveInputResource(
+            input_dir=dg.EnvVar("LEAD_PARITY_INPUT_DIR"),
+            connect_timeout_s=http.connect_timeout_s,
+            read_timeout_s=http.read_timeout_s,
+            max_attempts=http.max_attempts,
+            backoff_factor_s=http.backoff_factor_s,
+            retry_after_max_s=http.retry_after_max_s,
+        ),
+        "hubspot_api": HubSpotApiResource(
+            access_token=_env(env, "HUBSPOT_ACCESS_TOKEN"),
+            base_url=_env(env, "HUBSPOT_BASE_URL", DEFAULT_BASE_URL),
+            form_guids=_env(env, "HUBSPOT_FORM_GUIDS"),
+            search_lookback_s=_env(env, "HUBSPOT_SEARCH_LOOKBACK_SECONDS"),
+        ),
+        "zendesk_api": ZendeskApiResource(
+            subdomain=_env(env, "ZENDESK_SUBDOMAIN"),
+            base_url=_env(env, "ZENDESK_BASE_URL"),
+            email=_env(env, "ZENDESK_EMAIL"),
+            api_token=_env(env, "ZENDESK_API_TOKEN"),
+            start_time=_env(env, "ZENDESK_START_TIME"),
+        ),
+    }
+
+
+def _fetched(
+    context: dg.AssetExecutionContext, stream: str, api: Any, live_input: LiveInputResource
+) -> dg.MaterializeResult:
+    try:
+        config, reason = api.connector_config(stream)
+    except ConfigError as exc:
+        raise dg.Failure(description=f"{stream}: {exc}") from None
+    if config is None:
+        context.log.info(f"{stream}: not configured ({reason}); nothing fetched")
+        return dg.MaterializeResult(
+            metadata=_metadata(StreamStats(stream, status="skipped", reason=reason))
+        )
+    stats = fetch_stream(
+        stream, config, live_input.input_dir, settings=live_input.settings(), logger=context.log
+    )
+    if stats.status == "failed":
+        raise dg.Failure(description=f"{stream}: {stats.reason}", metadata=_metadata(stats))
+    if stats.status == "partial":
+        context.log.warning(
+            f"{stream}: {stats.bad_pages} unusable page(s) landed for "
+            "quarantine; the stream stopped before them and resumes next run"
+        )
+    return dg.MaterializeResult(metadata=_metadata(stats))
+
+
+def _metadata(stats: StreamStats) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "status": stats.status,
+        "pages_fetched": stats.pages,
+        "records": stats.records,
+        "retries": stats.retries,
+        "retry_wait_s": round(stats.retry_wait_s, 3),
+        "bad_pages": stats.bad_pages,
+        "mode": stats.mode or "",
+        "cursor": dg.MetadataValue.json(stats.cursor)
+        if isinstance(stats.cursor, dict)
+        else str(stats.cursor or ""),
+    }
+    if stats.landed_folder:
+        meta["landed_folder"] = dg.MetadataValue.path(stats.landed_folder)
+    if stats.reason:
+        meta["reason"] = stats.reason
+    if stats.warnings:
+        meta["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in stats.warnings))
+    return meta
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "hubspot"},
+    description="HubSpot form submission pages (Form Integrations v1) landed as received "
+    "under `hubspot_forms/<form_guid>/`, newest first down to the last run's.",
+)
+def hubspot_form_submissions_fetched(
+    context: dg.AssetExecutionContext,
+    hubspot_api: HubSpotApiResource,
+    live_input: LiveInputResource,
+) -> dg.MaterializeResult:
+    return _fetched(context, "hubspot_forms", hubspot_api, live_input)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "hubspot"},
+    description="HubSpot CRM v3 contact pages landed as received under "
+    "`hubspot_contacts/`: a full list first, then `lastmodifieddate` search.",
+)
+def hubspot_contacts_fetched(
+    context: dg.AssetExecutionContext,
+    hubspot_api: HubSpotApiResource,
+    live_input: LiveInputResource,
+) -> dg.MaterializeResult:
+    return _fetched(context, "hubspot_contacts", hubspot_api, live_input)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python", "zendesk"},
+    description="Zendesk incremental ticket export pages (users and metric sets "
+    "sideloaded) landed as received under `zendesk_tickets/`, cursor-resumed.",
+)
+def zendesk_tickets_fetched(
+    context: dg.AssetExecutionContext,
+    zendesk_api: ZendeskApiResource,
+    live_input: LiveInputResource,
+) -> dg.MaterializeResult:
+    return _fetched(context, "zendesk_tickets", zendesk_api, live_input)
+
+
+# The input folder each live asset writes: file-ingestion assets of these sources should list
+# the fetched asset in their deps so a live run lands pages before parsing them.
+fetched_asset_by_source = {
+    "hubspot_forms": hubspot_form_submissions_fetched.key,
+    "hubspot_contacts": hubspot_contacts_fetched.key,
+    "zendesk_tickets": zendesk_tickets_fetched.key,
+}
+live_assets = [hubspot_form_submissions_fetched, hubspot_contacts_fetched, zendesk_tickets_fetched]
+live_resources = build_live_resources()
+live_pipeline_job = dg.define_asset_job("live_pipeline_job", selection=dg.AssetSelection.all())
+daily_live_schedule = dg.ScheduleDefinition(
+    name="daily_live_schedule",
+    job=live_pipeline_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+)
