@@ -78,6 +78,8 @@ def run_pipeline(
     live: bool = False,
     log_level: str = "INFO",
 ) -> int:
+    from orchestration.lib.contract import load_contract
+    from orchestration.lib.incidents.deliver import deliver_after_run
     from orchestration.lib.paths import RunPaths
     from orchestration.runner import execute_pipeline, run_environment
     from orchestration.summary import findings_lines, ingestion_lines
@@ -96,6 +98,10 @@ def run_pipeline(
         print(f"lead-parity: run did not complete: {what[0]}", file=sys.stderr)
         return EXIT_RUN_FAILED
     for line in findings_lines(paths.warehouse):
+        print(line)
+    for line in deliver_after_run(
+        paths.warehouse, load_contract(contract), run_id=outcome.run_id
+    ).lines():
         print(line)
     if outcome.warned_checks:
         print(f"  SLO findings ({len(outcome.warned_checks)} checks warned):")

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.incidents import incident_assets, incident_sensors
 from orchestration.defs.ingest.contract import routing_contract
 from orchestration.defs.ingest.files import landed_assets
 from orchestration.defs.ingest.live import live_assets, live_resources
@@ -10,7 +11,14 @@ from orchestration.defs.resources import lead_parity_config
 from orchestration.defs.transform.assets import dbt_resource, lead_parity_dbt_models
 
 defs = dg.Definitions(
-    assets=[*live_assets, *landed_assets, routing_contract, lead_parity_dbt_models],
+    assets=[
+        *live_assets,
+        *landed_assets,
+        routing_contract,
+        lead_parity_dbt_models,
+        *incident_assets,
+    ],
+    sensors=incident_sensors,
     jobs=jobs,
     schedules=schedules,
     resources={"lead_parity": lead_parity_config, "dbt": dbt_resource, **live_resources},

@@ -1,0 +1,77 @@
+"""The `incidents` asset: SLO breaches of this run become incidents, mirrored to ops.incidents."""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from orchestration.defs.resources import LeadParityConfig
+from orchestration.lib.incidents import IncidentStore, evaluate_in_run, run_url_for
+from orchestration.lib.incidents.store import STORE_FILE
+
+INCIDENTS_KEY = dg.AssetKey("incidents")
+# The marts the SLO evaluations judge and the samples come from (SPEC section 6).
+MART_KEYS = (
+    dg.AssetKey("fct_hop_parity_daily"),
+    dg.AssetKey("rpt_dropped_leads"),
+    dg.AssetKey("fct_assignment_latency_daily"),
+    dg.AssetKey("fct_dead_letters_daily"),
+)
+# The quality area's asset that runs after every (blocking) SLO check has written its rows.
+SLO_EVALUATIONS_KEY = dg.AssetKey("slo_evaluations")
+
+
+def _md_table(rows: list[dict]) -> str:
+    head = "| severity | rule | scope | owner | opened_at | samples |\n|---|---|---|---|---|---|\n"
+    body = "".join(
+        f"| {r['severity']} | {r['rule']} | `{r['scope']}` | {r['owner']} | {r['opened_at']} | "
+        f"{len(r['sample_conversion_ids'])} |\n"
+        for r in rows[:50]
+    )
+    return head + body if rows else "No open incident."
+
+
+def build_incidents_asset(extra_deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
+    """The asset, after the marts and the run's SLO evaluation; `extra_deps` adds more keys."""
+
+    @dg.asset(
+        key=INCIDENTS_KEY,
+        deps=[*MART_KEYS, SLO_EVALUATIONS_KEY, *extra_deps],
+        group_name="incidents",
+        kinds={"sqlite", "duckdb"},
+        description="One incident per breached SLO unit of the latest evaluation "
+        "(ops.slo_evaluations): opened, kept while it holds, resolved when it passes. "
+        "Lifecycle and delivery outbox live in history/incidents.sqlite; ops.incidents mirrors "
+        "them for BI. Delivery happens after the run (CLI) or in incident_delivery_sensor.",
+    )
+    def incidents(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
+        paths = lead_parity.paths()
+        result, rows = evaluate_in_run(
+            paths.warehouse,
+            paths.history,
+            lead_parity.contract(),
+            run_url=run_url_for(context.run.run_id),
+        )
+        open_rows = IncidentStore.in_history(paths.history).incidents("open")
+        if result is None:
+            context.log.warning("no SLO evaluation in ops.slo_evaluations: no incident judged")
+        elif result.skipped:
+            context.log.info(f"evaluation {result.evaluated_at.isoformat()} {result.skipped}")
+        return dg.MaterializeResult(
+            metadata={
+                "evaluated_at": result.evaluated_at.isoformat() if result else "none",
+                "opened": len(result.opened) if result else 0,
+                "escalated": len(result.escalated) if result else 0,
+                "resolved": len(result.resolved) if result else 0,
+                "open": len(open_rows),
+                "open_critical": sum(1 for r in open_rows if r["severity"] == "critical"),
+                "rows_in_ops_incidents": rows,
+                "open_incidents": dg.MetadataValue.md(_md_table(open_rows)),
+                "store": dg.MetadataValue.path(str(paths.history / STORE_FILE)),
+            }
+        )
+
+    return incidents
+
+
+incidents = build_incidents_asset()
+incident_assets = [incidents]
