@@ -78,6 +78,7 @@ def run_pipeline(
     live: bool = False,
     log_level: str = "INFO",
 ) -> int:
+    from expectations.context import data_docs_url
     from orchestration.lib.contract import load_contract
     from orchestration.lib.incidents.deliver import deliver_after_run
     from orchestration.lib.paths import RunPaths
@@ -110,8 +111,9 @@ def run_pipeline(
     print(f"  warehouse: {paths.warehouse}")
     if paths.published.exists():
         print(f"  published snapshot (for BI tools and the dashboard): {paths.published}")
-    if (paths.data_docs / "index.html").exists():
-        print(f"  data docs: {paths.data_docs / 'index.html'}")
+    docs = data_docs_url(paths.data_docs)
+    if docs:
+        print(f"  data docs (SLO suites and results): {docs}")
     return 0
 
 
