@@ -142,6 +142,45 @@ def cmd_demo(args) -> int:
     return code
 
 
+def _published_dir(args) -> Path:
+    from orchestration.lib.paths import RunPaths
+
+    if args.published:
+        return Path(args.published).expanduser().resolve()
+    return RunPaths(Path(args.warehouse).expanduser().resolve()).published
+
+
+def cmd_dashboard(args) -> int:
+    from orchestration.dashboard import launch
+    from orchestration.lib.publish import PublishError
+
+    try:
+        return launch(_published_dir(args), port=args.port, address=args.address)
+    except PublishError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_report(args) -> int:
+    from orchestration.lib.publish import PublishError
+    from orchestration.lib.report import write_report
+
+    out = Path(args.out).expanduser().resolve()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result = write_report(_published_dir(args), out, days=args.days)
+    except PublishError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"report written to {result.get('path', out)} ({result.get('charts', '?')} charts)")
+    return 0
+
+
+def _add_snapshot_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--warehouse", default="data/demo/warehouse.duckdb")
+    p.add_argument("--published", help="a published/ folder (default: beside the warehouse)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lead-parity", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +206,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=14)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("dashboard", help="open the Streamlit dashboard on the published snapshot")
+    _add_snapshot_args(p)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("report", help="write the self-contained HTML reconciliation report")
+    _add_snapshot_args(p)
+    p.add_argument("--out", required=True)
+    p.add_argument("--days", type=int, default=30)
+    p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)
     try:

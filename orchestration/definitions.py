@@ -7,6 +7,7 @@ from orchestration.defs.ingest.contract import routing_contract
 from orchestration.defs.ingest.files import landed_assets
 from orchestration.defs.ingest.live import live_assets, live_resources
 from orchestration.defs.jobs import jobs, schedules
+from orchestration.defs.publish import publish_assets
 from orchestration.defs.quality import quality_assets, quality_checks
 from orchestration.defs.resources import lead_parity_config
 from orchestration.defs.transform.assets import dbt_resource, lead_parity_dbt_models
@@ -19,6 +20,7 @@ defs = dg.Definitions(
         lead_parity_dbt_models,
         *quality_assets,
         *incident_assets,
+        *publish_assets,
     ],
     asset_checks=quality_checks,
     sensors=incident_sensors,
