@@ -23,13 +23,29 @@ ENTITY_SCHEMAS: dict[str, dict[str, dict[str, pa.DataType]]] = {
         "messages": {
             c: (TS if c == "timestamp_utc" else S)
             for c in [
-                "message_id", "type", "event", "timestamp_utc", "anonymous_id", "user_id",
-                "properties_email", "properties_lead_id", "properties_intent_score",
-                "properties_first_name", "properties_last_name", "properties_company",
-                "traits_email", "traits_lead_id", "traits_first_name", "traits_last_name",
-                "traits_company", "context_traits_email", "context_traits_lead_id",
-                "context_traits_first_name", "context_traits_last_name",
-                "context_traits_company", "campaign_source",
+                "message_id",
+                "type",
+                "event",
+                "timestamp_utc",
+                "anonymous_id",
+                "user_id",
+                "properties_email",
+                "properties_lead_id",
+                "properties_intent_score",
+                "properties_first_name",
+                "properties_last_name",
+                "properties_company",
+                "traits_email",
+                "traits_lead_id",
+                "traits_first_name",
+                "traits_last_name",
+                "traits_company",
+                "context_traits_email",
+                "context_traits_lead_id",
+                "context_traits_first_name",
+                "context_traits_last_name",
+                "context_traits_company",
+                "campaign_source",
             ]
         }
     },
@@ -37,8 +53,17 @@ ENTITY_SCHEMAS: dict[str, dict[str, dict[str, pa.DataType]]] = {
         "submissions": {
             c: (TS if c.endswith("_utc") else S)
             for c in [
-                "form_guid", "conversion_id", "submission_key", "submitted_at_utc", "page_url",
-                "email", "firstname", "lastname", "company", "lead_id", "anonymous_id",
+                "form_guid",
+                "conversion_id",
+                "submission_key",
+                "submitted_at_utc",
+                "page_url",
+                "email",
+                "firstname",
+                "lastname",
+                "company",
+                "lead_id",
+                "anonymous_id",
             ]
         }
     },
@@ -47,9 +72,18 @@ ENTITY_SCHEMAS: dict[str, dict[str, dict[str, pa.DataType]]] = {
             **{
                 c: (TS if c.endswith("_utc") else S)
                 for c in [
-                    "contact_id", "email", "hs_additional_emails", "firstname", "lastname",
-                    "company", "lead_id", "createdate_utc", "hubspot_owner_id",
-                    "hubspot_owner_assigneddate_utc", "lastmodifieddate_utc", "created_at_utc",
+                    "contact_id",
+                    "email",
+                    "hs_additional_emails",
+                    "firstname",
+                    "lastname",
+                    "company",
+                    "lead_id",
+                    "createdate_utc",
+                    "hubspot_owner_id",
+                    "hubspot_owner_assigneddate_utc",
+                    "lastmodifieddate_utc",
+                    "created_at_utc",
                     "updated_at_utc",
                 ]
             },
@@ -60,8 +94,14 @@ ENTITY_SCHEMAS: dict[str, dict[str, dict[str, pa.DataType]]] = {
         "tickets": {
             c: (TS if c.endswith("_utc") else S)
             for c in [
-                "ticket_id", "created_at_utc", "updated_at_utc", "requester_id", "assignee_id",
-                "external_id", "status", "via_channel",
+                "ticket_id",
+                "created_at_utc",
+                "updated_at_utc",
+                "requester_id",
+                "assignee_id",
+                "external_id",
+                "status",
+                "via_channel",
             ]
         },
         "users": {"user_id": S, "email": S, "name": S, "updated_at_utc": TS},
@@ -70,19 +110,34 @@ ENTITY_SCHEMAS: dict[str, dict[str, dict[str, pa.DataType]]] = {
     "zendesk_users": {"users": {"user_id": S, "email": S, "name": S, "updated_at_utc": TS}},
     "receipts": {
         "receipts": {
-            "receipt_id": S, "message_id": S, "hop": S, "destination": S,
-            "attempted_at_utc": TS, "status_code": I32, "outcome": S, "error": S,
+            "receipt_id": S,
+            "message_id": S,
+            "hop": S,
+            "destination": S,
+            "attempted_at_utc": TS,
+            "status_code": I32,
+            "outcome": S,
+            "error": S,
         }
     },
 }
 
 OPS_SCHEMAS = {
     "_quarantine": {
-        "source": S, "file": S, "position": pa.int64(), "entity": S, "reason": S, "raw": S
+        "source": S,
+        "file": S,
+        "position": pa.int64(),
+        "entity": S,
+        "reason": S,
+        "raw": S,
     },
     "_ledger": {
-        "source": S, "file": S, "records_read": pa.int64(), "records_loaded": pa.int64(),
-        "records_quarantined": pa.int64(), "duplicates": pa.int64(),
+        "source": S,
+        "file": S,
+        "records_read": pa.int64(),
+        "records_loaded": pa.int64(),
+        "records_quarantined": pa.int64(),
+        "duplicates": pa.int64(),
     },
     "_manifest": {"source": S, "is_present": B, "files": pa.int64()},
 }

@@ -9,9 +9,9 @@ source as (
 renamed as (
 
     select
-        event_name as event_name,
-        conversion_type as conversion_type,
-        value_usd as value_usd
+        event_name,
+        conversion_type,
+        value_usd
     from source
 
 ),

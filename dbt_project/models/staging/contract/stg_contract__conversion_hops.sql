@@ -9,9 +9,9 @@ source as (
 renamed as (
 
     select
-        conversion_type as conversion_type,
-        hop as hop,
-        hop_order as hop_order
+        conversion_type,
+        hop,
+        hop_order
     from source
 
 ),

@@ -9,12 +9,12 @@ source as (
 renamed as (
 
     select
-        hop as hop,
-        drop_after_s as drop_after_s,
-        sla_s as sla_s,
-        owner as owner,
-        hop_kind as hop_kind,
-        source_system as source_system
+        hop,
+        drop_after_s,
+        sla_s,
+        owner,
+        hop_kind,
+        source_system
     from source
 
 ),

@@ -10,16 +10,16 @@ renamed as (
 
     select
         cast(as_of as {{ dbt.type_timestamp() }}) as as_of,
-        match_window_s as match_window_s,
-        shared_device_emails as shared_device_emails,
-        parity_discrepancy_pct as parity_discrepancy_pct,
-        critical_discrepancy_pct as critical_discrepancy_pct,
-        min_slice_volume as min_slice_volume,
-        enrichment_success_pct as enrichment_success_pct,
-        median_assignment_latency_s as median_assignment_latency_s,
-        high_intent_score as high_intent_score,
-        high_intent_unassigned_after_s as high_intent_unassigned_after_s,
-        quarantined_records as quarantined_records
+        match_window_s,
+        shared_device_emails,
+        parity_discrepancy_pct,
+        critical_discrepancy_pct,
+        min_slice_volume,
+        enrichment_success_pct,
+        median_assignment_latency_s,
+        high_intent_score,
+        high_intent_unassigned_after_s,
+        quarantined_records
     from source
 
 ),

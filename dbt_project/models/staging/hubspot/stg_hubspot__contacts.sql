@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        contact_id as contact_id,
+        contact_id,
         {{ blank_to_null('email') }} as email,
         {{ blank_to_null('hs_additional_emails') }} as additional_emails,
         {{ blank_to_null('firstname') }} as first_name,

@@ -9,9 +9,9 @@ source as (
 renamed as (
 
     select
-        submission_key as submission_key,
+        submission_key,
         {{ blank_to_null('conversion_id') }} as conversion_id,
-        form_guid as form_guid,
+        form_guid,
         cast(submitted_at_utc as {{ dbt.type_timestamp() }}) as submitted_at,
         {{ blank_to_null('email') }} as email,
         {{ blank_to_null('firstname') }} as first_name,
@@ -19,7 +19,7 @@ renamed as (
         {{ blank_to_null('company') }} as company,
         {{ blank_to_null('lead_id') }} as lead_id,
         {{ blank_to_null('anonymous_id') }} as anonymous_id,
-        page_url as page_url
+        page_url
 
     from source
 

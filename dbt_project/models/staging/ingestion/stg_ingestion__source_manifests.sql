@@ -27,7 +27,7 @@ final as (
     select
         source,
         max(case when is_present then 1 else 0 end) = 1 as is_present,
-        coalesce(sum(files), 0) as files
+        cast(coalesce(sum(files), 0) as {{ dbt.type_bigint() }}) as files
     from unioned
     group by source
 

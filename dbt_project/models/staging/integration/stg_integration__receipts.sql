@@ -9,13 +9,13 @@ source as (
 renamed as (
 
     select
-        receipt_id as receipt_id,
+        receipt_id,
         message_id as conversion_id,
-        hop as hop,
+        hop,
         {{ blank_to_null('destination') }} as destination,
         cast(attempted_at_utc as {{ dbt.type_timestamp() }}) as attempted_at,
         cast(status_code as {{ dbt.type_int() }}) as status_code,
-        outcome as outcome,
+        outcome,
         {{ blank_to_null('error') }} as error
 
     from source

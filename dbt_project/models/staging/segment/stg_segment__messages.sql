@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        message_id as message_id,
+        message_id,
         type as message_type,
         event as event_name,
         cast(timestamp_utc as {{ dbt.type_timestamp() }}) as sent_at,

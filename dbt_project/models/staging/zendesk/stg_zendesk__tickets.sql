@@ -15,8 +15,8 @@ renamed as (
         cast({{ blank_to_null('requester_id') }} as {{ dbt.type_bigint() }}) as requester_id,
         cast({{ blank_to_null('assignee_id') }} as {{ dbt.type_bigint() }}) as assignee_id,
         {{ blank_to_null('external_id') }} as external_id,
-        status as status,
-        via_channel as via_channel
+        status,
+        via_channel
 
     from source
 

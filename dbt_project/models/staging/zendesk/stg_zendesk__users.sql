@@ -41,7 +41,7 @@ renamed as (
         {{ blank_to_null('email') }} as email,
         {{ blank_to_null('name') }} as name,
         cast(updated_at_utc as {{ dbt.type_timestamp() }}) as updated_at,
-        source_rank as source_rank
+        source_rank
 
     from unioned
 

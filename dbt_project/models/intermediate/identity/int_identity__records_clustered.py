@@ -1,0 +1,79 @@
+"""Connected components of the identity graph (SPEC section 4): one row per record that carries
+at least one unguarded identifier, with the smallest identifier node of its component.
+
+The graph is bipartite: identifier nodes 0..n-1 (int_identity__identifiers_ranked, numbered so
+that the smallest node of a component is its earliest identifier) and one node per record after
+them, linked by every unguarded identifier a record carries.
+
+Why Python: measured on the 2-core dev box (loaded by other jobs) at 1,000,000 synthetic persons
+(4,000,000 nodes, 3,050,000 edges), this numpy union-find takes 1.3 s (a 1,000,000-node path in
+random order, the worst shape, 2.5 s); scipy's connected_components 1.6 s plus a slow import;
+DuckDB label propagation with a `USING KEY` recursive CTE ~58 s already at 100,000 persons, an
+iterated min-label + pointer-jumping table loop 6.4 s at 100,000. This model is the single swap
+point: a replacement must return (record_type, record_id, component_node_id).
+"""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def smallest_node_per_component(node_count, sources, targets):
+    """Label every node with the smallest node id of its component (hook + compress rounds)."""
+    labels = np.arange(node_count, dtype=np.int64)
+    while True:
+        source_labels = labels[sources]
+        target_labels = labels[targets]
+        apart = source_labels != target_labels
+        if not apart.any():
+            return labels
+        source_labels = source_labels[apart]
+        target_labels = target_labels[apart]
+        # Every label is a root here; hook the larger root under the smaller one.
+        np.minimum.at(
+            labels,
+            np.maximum(source_labels, target_labels),
+            np.minimum(source_labels, target_labels),
+        )
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    collected = dbt.ref("int_identity__identifiers_collected").set_alias("collected")
+    nodes = dbt.ref("int_identity__identifiers_ranked").set_alias("nodes")
+    node_count = nodes.aggregate("count(*)").fetchone()[0]
+    pairs = (
+        collected.filter("not collected.is_guarded")
+        .join(
+            nodes,
+            "collected.identifier_type = nodes.identifier_type"
+            " and collected.identifier_value = nodes.identifier_value",
+        )
+        .project("collected.record_type, collected.record_id, nodes.node_id")
+        .to_arrow_table()
+    )
+    # One code per record (type + id), hashed by Arrow; records become nodes n, n+1, ...
+    record_keys = pc.binary_join_element_wise(
+        pairs["record_type"], pairs["record_id"], pa.scalar("\x1f")
+    )
+    codes = pc.dictionary_encode(record_keys).combine_chunks().indices
+    records = np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
+    record_count = int(records.max()) + 1 if len(records) else 0
+    labels = smallest_node_per_component(
+        node_count + record_count,
+        records + node_count,
+        np.asarray(pairs["node_id"].to_numpy(), dtype=np.int64),
+    )
+    _, first_rows = np.unique(records, return_index=True)
+    return pa.table(
+        {
+            "record_type": pairs["record_type"].take(first_rows),
+            "record_id": pairs["record_id"].take(first_rows),
+            "component_node_id": pa.array(labels[node_count:]),
+        }
+    )

@@ -1,0 +1,28 @@
+-- SPEC section 4: a guarded identifier (role-account email, shared device) never becomes a node.
+with
+
+collected as (
+
+    select * from {{ ref('int_identity__identifiers_collected') }}
+
+),
+
+nodes as (
+
+    select * from {{ ref('int_identity__identifiers_ranked') }}
+
+),
+
+final as (
+
+    select nodes.*
+    from nodes
+    inner join collected
+        on
+            nodes.identifier_type = collected.identifier_type
+            and nodes.identifier_value = collected.identifier_value
+    where collected.is_guarded
+
+)
+
+select * from final

@@ -1,0 +1,40 @@
+-- The component step must converge: every record carrying an identifier lands in one component.
+with
+
+collected as (
+
+    select * from {{ ref('int_identity__identifiers_collected') }}
+
+),
+
+nodes as (
+
+    select * from {{ ref('int_identity__identifiers_ranked') }}
+
+),
+
+clustered as (
+
+    select * from {{ ref('int_identity__records_clustered') }}
+
+),
+
+final as (
+
+    select nodes.node_id
+    from collected
+    inner join nodes
+        on
+            collected.identifier_type = nodes.identifier_type
+            and collected.identifier_value = nodes.identifier_value
+    inner join clustered
+        on
+            collected.record_type = clustered.record_type
+            and collected.record_id = clustered.record_id
+    where not collected.is_guarded
+    group by nodes.node_id
+    having count(distinct clustered.component_node_id) > 1
+
+)
+
+select * from final
