@@ -62,7 +62,8 @@ def build_warehouse(
     write_contract_tables(contract, paths.contract_tables, as_of)
     timings["ingest_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    args = ["build"] + (["--select", select] if select else [])
+    # A partial build must not pull in tests of models it does not build.
+    args = ["build"] + (["--select", select, "--indirect-selection", "cautious"] if select else [])
     result = run_dbt(paths, args, contract)
     timings["dbt_build_s"] = time.perf_counter() - start
     if result.returncode != 0:

@@ -42,6 +42,7 @@ lead_records as (
         record_leads.lead_key,
         record_leads.record_type,
         record_leads.record_id,
+        records.record_code,
         records.record_at
     from record_leads
     inner join records
@@ -78,9 +79,7 @@ lead_identifiers as (
         count(distinct case when collected.identifier_type = 'zendesk_user' then collected.identifier_value end) as zendesk_users
     from lead_records
     inner join collected
-        on
-            lead_records.record_type = collected.record_type
-            and lead_records.record_id = collected.record_id
+        on lead_records.record_code = collected.record_code
     group by lead_records.lead_key
 
 ),

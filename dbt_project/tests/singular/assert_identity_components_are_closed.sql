@@ -28,9 +28,7 @@ final as (
             collected.identifier_type = nodes.identifier_type
             and collected.identifier_value = nodes.identifier_value
     inner join clustered
-        on
-            collected.record_type = clustered.record_type
-            and collected.record_id = clustered.record_id
+        on collected.record_code = clustered.record_code
     where not collected.is_guarded
     group by nodes.node_id
     having count(distinct clustered.component_node_id) > 1

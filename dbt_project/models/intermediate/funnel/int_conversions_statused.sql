@@ -47,6 +47,12 @@ settings as (
 
 ),
 
+enrichment_receipts as (
+
+    select * from receipts where hop = 'enrichment'
+
+),
+
 hop_rollup as (
 
     -- stalled_code packs the first unreached hop's order and whether its record exists
@@ -171,10 +177,9 @@ final as (
     left join receipts as hop_receipts
         on judged.conversion_id = hop_receipts.conversion_id
         and judged.stalled_at_hop = hop_receipts.hop
-    left join receipts as enrichment_receipts
+    -- Equality only: a condition on one side alone would turn the hash join into a loop join.
+    left join enrichment_receipts
         on judged.conversion_id = enrichment_receipts.conversion_id
-        and judged.stalled_at_hop is not null
-        and enrichment_receipts.hop = 'enrichment'
 
 )
 

@@ -203,9 +203,17 @@ occurrences as (
 
 ),
 
+-- Guard keys as plain columns, so both guard lookups are equi-joins (hash joins at volume).
 present_occurrences as (
 
-    select * from occurrences
+    select
+        *,
+        case
+            when identifier_type = 'email'
+                then {{ dbt.split_part('identifier_value', "'@'", 1) }}
+        end as email_local_part,
+        case when identifier_type = 'anonymous_id' then identifier_value end as device_id
+    from occurrences
     where identifier_value is not null
 
 ),
@@ -241,6 +249,7 @@ final as (
     select
         occurrences.record_type,
         occurrences.record_id,
+        {{ record_code('occurrences.record_type', 'occurrences.record_id') }} as record_code,
         occurrences.identifier_type,
         occurrences.identifier_value,
         occurrences.seen_at,
@@ -250,14 +259,9 @@ final as (
         ) as is_guarded
     from present_occurrences as occurrences
     left join role_accounts
-        on
-            occurrences.identifier_type = 'email'
-            and {{ dbt.split_part('occurrences.identifier_value', "'@'", 1) }}
-            = role_accounts.local_part
+        on occurrences.email_local_part = role_accounts.local_part
     left join shared_devices
-        on
-            occurrences.identifier_type = 'anonymous_id'
-            and occurrences.identifier_value = shared_devices.anonymous_id
+        on occurrences.device_id = shared_devices.anonymous_id
 
 )
 

@@ -30,9 +30,7 @@ record_seeds as (
         seeds.identifier_value as seed_value
     from records
     left join clustered
-        on
-            records.record_type = clustered.record_type
-            and records.record_id = clustered.record_id
+        on records.record_code = clustered.record_code
     left join nodes as seeds
         on clustered.component_node_id = seeds.node_id
 

@@ -1,5 +1,6 @@
-"""Connected components of the identity graph (SPEC section 4): one row per record that carries
-at least one unguarded identifier, with the smallest identifier node of its component.
+"""Connected components of the identity graph (SPEC section 4): one row per record (by its
+record_code) that carries at least one unguarded identifier, with the smallest identifier node
+of its component.
 
 The graph is bipartite: identifier nodes 0..n-1 (int_identity__identifiers_ranked, numbered so
 that the smallest node of a component is its earliest identifier) and one node per record after
@@ -10,12 +11,11 @@ Why Python: measured on the 2-core dev box (loaded by other jobs) at 1,000,000 s
 random order, the worst shape, 2.5 s); scipy's connected_components 1.6 s plus a slow import;
 DuckDB label propagation with a `USING KEY` recursive CTE ~58 s already at 100,000 persons, an
 iterated min-label + pointer-jumping table loop 6.4 s at 100,000. This model is the single swap
-point: a replacement must return (record_type, record_id, component_node_id).
+point: a replacement must return (record_code, component_node_id).
 """
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 
 def smallest_node_per_component(node_count, sources, targets):
@@ -54,26 +54,19 @@ def model(dbt, session):
             "collected.identifier_type = nodes.identifier_type"
             " and collected.identifier_value = nodes.identifier_value",
         )
-        .project("collected.record_type, collected.record_id, nodes.node_id")
-        .to_arrow_table()
+        .project("collected.record_code, nodes.node_id")
+        .fetchnumpy()
     )
-    # One code per record (type + id), hashed by Arrow; records become nodes n, n+1, ...
-    record_keys = pc.binary_join_element_wise(
-        pairs["record_type"], pairs["record_id"], pa.scalar("\x1f")
-    )
-    codes = pc.dictionary_encode(record_keys).combine_chunks().indices
-    records = np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int64)
-    record_count = int(records.max()) + 1 if len(records) else 0
+    # Records become nodes n, n+1, ... so that identifier nodes keep the smallest ids.
+    record_codes, records = np.unique(np.asarray(pairs["record_code"]), return_inverse=True)
     labels = smallest_node_per_component(
-        node_count + record_count,
-        records + node_count,
-        np.asarray(pairs["node_id"].to_numpy(), dtype=np.int64),
+        node_count + len(record_codes),
+        records.astype(np.int64) + node_count,
+        np.asarray(pairs["node_id"], dtype=np.int64),
     )
-    _, first_rows = np.unique(records, return_index=True)
     return pa.table(
         {
-            "record_type": pairs["record_type"].take(first_rows),
-            "record_id": pairs["record_id"].take(first_rows),
+            "record_code": pa.array(record_codes),
             "component_node_id": pa.array(labels[node_count:]),
         }
     )

@@ -90,7 +90,7 @@ zendesk_user_records as (
 
 ),
 
-final as (
+unioned as (
 
     select * from message_records
     union all
@@ -99,6 +99,17 @@ final as (
     select * from contact_records
     union all
     select * from zendesk_user_records
+
+),
+
+final as (
+
+    select
+        record_type,
+        record_id,
+        record_at,
+        {{ record_code('record_type', 'record_id') }} as record_code
+    from unioned
 
 )
 

@@ -8,8 +8,7 @@ source as (
 
 renamed as (
 
-    select
-        lower(trim(local_part)) as local_part
+    select lower(trim(local_part)) as local_part
     from source
 
 ),

@@ -1,23 +1,23 @@
 with
 
 {% for landed_source in landed_sources() %}
-{{ landed_source }}_manifest as (
+    {{ landed_source }}_manifest as (
 
-    select
-        '{{ landed_source }}' as source,
-        coalesce(is_present, false) as is_present,
-        cast(files as {{ dbt.type_bigint() }}) as files
-    from {{ source(landed_source, 'manifest') }}
+        select
+            '{{ landed_source }}' as source,
+            coalesce(is_present, false) as is_present,
+            cast(files as {{ dbt.type_bigint() }}) as files
+        from {{ source(landed_source, 'manifest') }}
 
-),
+    ),
 
 {% endfor %}
 unioned as (
 
-{% for landed_source in landed_sources() %}
-    select * from {{ landed_source }}_manifest
-    {% if not loop.last %}union all{% endif %}
-{% endfor %}
+    {% for landed_source in landed_sources() %}
+        select * from {{ landed_source }}_manifest
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
