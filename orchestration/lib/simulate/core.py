@@ -20,11 +20,11 @@ from pathlib import Path
 import orjson
 
 from . import malformed
-from .calendar import Calendar
 from .contract import DROP_AFTER_MS, MATCH_WINDOW_MS, SLA_MS
 from .person import ChunkOutput, RunParams, chunk_outputs
 from .rates import SimulationRates
 from .timefmt import iso_z
+from .timeline import Calendar
 from .writers import DayFiles, PageWriter, hubspot_page, zendesk_page
 
 SOURCES = ("segment", "hubspot_forms", "hubspot_contacts", "zendesk_tickets", "receipts")

@@ -11,7 +11,6 @@ import bisect
 import itertools
 import random
 
-from .calendar import Calendar
 from .contract import (
     DAY,
     DROP_AFTER_MS,
@@ -33,6 +32,7 @@ from .records import (
     ZendeskUser,
 )
 from .timefmt import ceil_second, iso_offset, iso_z_ms
+from .timeline import Calendar
 
 SECOND = 1000
 FORM_GUIDS = {

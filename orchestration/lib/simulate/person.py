@@ -16,13 +16,13 @@ from datetime import date
 import orjson
 
 from . import malformed
-from .calendar import Calendar
 from .contract import DAY
 from .evaluate import Verdict, evaluate
 from .journeys import Tables, build_person
 from .rates import SimulationRates
 from .records import PersonRecords
 from .timefmt import iso_z_ms
+from .timeline import Calendar
 
 MAX_ATTEMPTS = 6
 

@@ -12,7 +12,7 @@ from typing import IO
 
 import orjson
 
-from .calendar import Calendar
+from .timeline import Calendar
 
 _FLUSH_BYTES = 256 * 1024
 
