@@ -138,7 +138,11 @@ def cmd_demo(args) -> int:
     code = run_pipeline(input_dir, warehouse, _as_of(manifest["as_of"]), None)
     if code == 0:
         print()
-        print("next: `lead-parity dashboard --warehouse", warehouse, "` or `dagster dev`")
+        print("next:")
+        print(f"  .venv/bin/lead-parity dashboard --warehouse {warehouse}")
+        report = root / "report.html"
+        print(f"  .venv/bin/lead-parity report --warehouse {warehouse} --out {report}")
+        print("  make dev   (dagster dev: the asset graph, checks and runs)")
     return code
 
 
