@@ -103,7 +103,7 @@ def run_pipeline(
     for line in deliver_after_run(
         paths.warehouse, load_contract(contract), run_id=outcome.run_id
     ).lines():
-        print(line)
+        print(f"  {line}")
     if outcome.warned_checks:
         print(f"  SLO findings ({len(outcome.warned_checks)} checks warned):")
         for name in outcome.warned_checks[:10]:
