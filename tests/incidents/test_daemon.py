@@ -79,7 +79,8 @@ def test_the_daemon_sensor_delivers_the_incident_of_a_breach_once(tmp_path):
             timeout=240,
         )
         assert materialize.returncode == 0, materialize.stderr[-3000:]
-        assert pd.requests == []  # the run records the incident; the sensor delivers it
+        # The daemon's sensor may already have ticked during the run, so the delivery can be in
+        # before we look; that the run step itself never sends is asserted in test_dagster.py.
 
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not pd.requests:
