@@ -48,6 +48,15 @@ def test_the_daemon_sensor_delivers_the_incident_of_a_breach_once(tmp_path):
     for name in ("LEAD_PARITY_SLACK_WEBHOOK_URL", "LEAD_PARITY_WEBHOOK_URL"):
         env.pop(name, None)
     (tmp_path / "data").mkdir()
+    # Create the instance's SQLite storage once, up front: a daemon and a CLI that both create it
+    # at the same moment race on the schema migration and the daemon dies.
+    subprocess.run(
+        [sys.executable, "-c", "import dagster as dg; dg.DagsterInstance.get().dispose()"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     daemon_log = (tmp_path / "daemon.log").open("wb")
     # Run from tmp_path: Dagster loads `.env` from the working directory, and the project's
     # .env (paths for `dagster dev`) would override this test's paths.
