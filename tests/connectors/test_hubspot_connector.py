@@ -292,7 +292,7 @@ def test_truncated_page_is_quarantined_by_the_file_ingestion(vendors, tmp_path, 
 
     result = ingest_source("hubspot_contacts", tmp_path, tmp_path / "landed")
 
-    quarantine = pq.read_table(tmp_path / "landed" / "hubspot_contacts" / "_quarantine.parquet")
+    quarantine = pq.read_table(tmp_path / "landed" / "hubspot_contacts" / "quarantine.parquet")
     assert result.records_quarantined == 1
     assert quarantine.column("file").to_pylist() == [f"hubspot_contacts/{bad_file.name}"]
     assert result.records_loaded == 5

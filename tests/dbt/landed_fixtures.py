@@ -123,7 +123,7 @@ ENTITY_SCHEMAS: dict[str, dict[str, dict[str, pa.DataType]]] = {
 }
 
 OPS_SCHEMAS = {
-    "_quarantine": {
+    "quarantine": {
         "source": S,
         "file": S,
         "position": pa.int64(),
@@ -131,7 +131,7 @@ OPS_SCHEMAS = {
         "reason": S,
         "raw": S,
     },
-    "_ledger": {
+    "ledger": {
         "source": S,
         "file": S,
         "records_read": pa.int64(),
@@ -139,7 +139,7 @@ OPS_SCHEMAS = {
         "records_quarantined": pa.int64(),
         "duplicates": pa.int64(),
     },
-    "_manifest": {"source": S, "is_present": B, "files": pa.int64()},
+    "manifest": {"source": S, "is_present": B, "files": pa.int64()},
 }
 
 
@@ -176,9 +176,9 @@ def write_landed(
         for entity, schema in entities.items():
             pq.write_table(_table(schema, given.get(entity, [])), folder / f"{entity}.parquet")
         ops_rows = {
-            "_quarantine": (quarantine or {}).get(source, []),
-            "_ledger": (ledger or {}).get(source, []),
-            "_manifest": [{"source": source, "is_present": source in records, "files": 1}],
+            "quarantine": (quarantine or {}).get(source, []),
+            "ledger": (ledger or {}).get(source, []),
+            "manifest": [{"source": source, "is_present": source in records, "files": 1}],
         }
         for name, schema in OPS_SCHEMAS.items():
             table = pa.Table.from_pylist(ops_rows[name], schema=pa.schema(schema))

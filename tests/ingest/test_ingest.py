@@ -110,7 +110,7 @@ def stack(tmp_path) -> Path:
 def test_every_record_read_is_loaded_quarantined_or_a_duplicate(stack, tmp_path):
     results = ingest_all(stack, tmp_path / "landed")
     ledger = rows(
-        tmp_path / "landed" / "*" / "_ledger.parquet",
+        tmp_path / "landed" / "*" / "ledger.parquet",
         "select file, records_read, records_loaded, records_quarantined, duplicates from t "
         "order by file",
     )
@@ -132,7 +132,7 @@ def test_every_record_read_is_loaded_quarantined_or_a_duplicate(stack, tmp_path)
 def test_quarantine_says_where_and_why_with_the_raw_text(stack, tmp_path):
     ingest_all(stack, tmp_path / "landed")
     bad = rows(
-        tmp_path / "landed" / "*" / "_quarantine.parquet",
+        tmp_path / "landed" / "*" / "quarantine.parquet",
         "select source, file, position, reason, raw from t order by source, file, position",
     )
     reasons = {(r[1], r[2]): r[3] for r in bad}
@@ -208,7 +208,7 @@ def test_a_missing_source_folder_lands_empty_tables_marked_absent(tmp_path):
     result = ingest_source("zendesk_tickets", tmp_path / "input", tmp_path / "landed")
     assert (result.is_present, result.files, result.records_read) == (False, 0, 0)
     folder = tmp_path / "landed" / "zendesk_tickets"
-    assert rows(folder / "_manifest.parquet") == [("zendesk_tickets", False, 0)]
+    assert rows(folder / "manifest.parquet") == [("zendesk_tickets", False, 0)]
     assert rows(folder / "tickets.parquet") == []
     with duckdb.connect() as con:
         columns = con.execute(
@@ -249,7 +249,7 @@ def test_of_two_versions_updated_in_the_same_second_the_later_copy_wins(tmp_path
     ingest_source("zendesk_tickets", inp, tmp_path / "landed")
     folder = tmp_path / "landed" / "zendesk_tickets"
     assert rows(folder / "tickets.parquet", "select status from t") == [("solved",)]
-    assert rows(folder / "_ledger.parquet", "select file, duplicates from t order by file") == [
+    assert rows(folder / "ledger.parquet", "select file, duplicates from t order by file") == [
         ("zendesk_tickets/p1.json", 1),
         ("zendesk_tickets/p2.json", 0),
     ]

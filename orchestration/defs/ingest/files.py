@@ -24,7 +24,7 @@ def landed_table_keys(source: str) -> dict[str, dg.AssetKey]:
 
 
 def _quarantine_preview(landed_source_dir) -> str:
-    path = landed_source_dir / "_quarantine.parquet"
+    path = landed_source_dir / "quarantine.parquet"
     with duckdb.connect() as con:
         rows = con.execute(
             "select reason, count(*) as records, min(file) as first_file "

@@ -315,14 +315,14 @@ def ingest_source(
             quarantine = QUARANTINE_SCHEMA.empty_table()
         quarantined = Counter(quarantine.column("file").to_pylist())
         ledger = _ledger(source, files, input_dir, read, loaded_by_file, quarantined, dupes)
-        pq.write_table(quarantine.cast(QUARANTINE_SCHEMA), out / "_quarantine.parquet")
-        pq.write_table(ledger, out / "_ledger.parquet")
+        pq.write_table(quarantine.cast(QUARANTINE_SCHEMA), out / "quarantine.parquet")
+        pq.write_table(ledger, out / "ledger.parquet")
         pq.write_table(
             pa.table(
                 {"source": [name], "is_present": [folder.is_dir()], "files": [len(files)]},
                 schema=MANIFEST_SCHEMA,
             ),
-            out / "_manifest.parquet",
+            out / "manifest.parquet",
         )
         _swap_in(out, landed_dir / name)
     finally:
