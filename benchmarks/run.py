@@ -4,6 +4,10 @@ Each stage runs in its own process. Ingestion is compared, in the same run, with
 `read_json` over the same files (no quarantine, ledger or de-duplication: the floor).
 
     .venv/bin/python benchmarks/run.py --sizes 10000,100000,1000000 [--markdown out.md]
+
+Stages: simulate, ingest, read_json_baseline (ingest's baseline), dbt_build, sql_baseline (the
+dbt build's baseline: the same compiled SQL as one DuckDB script, benchmarks/sql_baseline.py),
+dbt_build_spark (the same models on local Spark, up to --spark-max persons).
 """
 
 import argparse
@@ -16,7 +20,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-STAGES = ("simulate", "ingest", "read_json_baseline", "dbt_build")
+STAGES = (
+    "simulate", "ingest", "read_json_baseline", "dbt_build", "sql_baseline", "dbt_build_spark",
+)  # fmt: skip
+RATIOS = (
+    ("ingest", "read_json_baseline", "ingest / read_json"),
+    ("dbt_build", "sql_baseline", "dbt_build / sql_baseline"),
+    ("dbt_build_spark", "dbt_build", "spark / duckdb dbt_build"),
+)
 
 
 def machine() -> str:
@@ -53,6 +64,12 @@ def main() -> int:
     parser.add_argument("--root", default="/tmp/lead-parity-bench")
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument(
+        "--spark-max",
+        type=int,
+        default=100_000,
+        help="run dbt_build_spark only for sizes up to this many persons (local Spark is slow)",
+    )
     args = parser.parse_args()
     root = Path(args.root)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -62,6 +79,8 @@ def main() -> int:
     for size in sizes:
         results[size] = {}
         for stage in stages:
+            if stage == "dbt_build_spark" and size > args.spark_max:
+                continue
             as_of = "2026-10-15T02:00:00Z"
             manifest = root / f"{size}" / "input" / "truth" / "manifest.json"
             if manifest.exists():
@@ -81,10 +100,11 @@ def main() -> int:
                 f"| {size:,} | {stage} | {r.get('seconds', '-')} | {r.get('peak_rss_mb', '-')} "
                 f"| {json.dumps(extra)} |"
             )
-        ingest, base = by_stage.get("ingest", {}), by_stage.get("read_json_baseline", {})
-        if ingest.get("seconds") and base.get("seconds"):
-            ratio = ingest["seconds"] / base["seconds"]
-            lines.append(f"| {size:,} | ingest / read_json | {ratio:.2f}x | | |")
+        for numerator, denominator, label in RATIOS:
+            top = by_stage.get(numerator, {}).get("seconds")
+            bottom = by_stage.get(denominator, {}).get("seconds")
+            if top and bottom:
+                lines.append(f"| {size:,} | {label} | {top / bottom:.2f}x | | |")
     print("\n".join(lines))
     if args.markdown:
         Path(args.markdown).write_text("\n".join(lines) + "\n")

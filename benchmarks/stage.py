@@ -6,6 +6,7 @@ Prints one JSON line: {"stage", "seconds", "peak_rss_mb", ...stage figures}.
 import argparse
 import json
 import resource
+import shutil
 import sys
 import time
 from datetime import datetime
@@ -19,6 +20,9 @@ from orchestration.lib.ingest import ingest_all
 from orchestration.lib.paths import RunPaths
 from orchestration.lib.simulate import simulate
 from orchestration.lib.timeparse import parse_as_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sql_baseline  # noqa: E402  (a sibling script, not a package)
 
 
 def _simulate(args) -> dict:
@@ -88,10 +92,9 @@ def _read_json_baseline(args) -> dict:
     return {"records_loaded": rows}
 
 
-def _dbt_build(args) -> dict:
-    paths = RunPaths(Path(args.warehouse).resolve())
+def _build(paths: RunPaths, as_of: str) -> dict:
     contract = load_contract(None)
-    write_contract_tables(contract, paths.contract_tables, parse_as_of(args.as_of))
+    write_contract_tables(contract, paths.contract_tables, parse_as_of(as_of))
     result = run_dbt(paths, ["build"], contract)
     if result.returncode != 0:
         raise SystemExit(f"dbt build failed:\n{result.stdout[-3000:]}")
@@ -99,13 +102,41 @@ def _dbt_build(args) -> dict:
     groups: dict[str, float] = {}
     for node in run_results["results"]:
         uid = node["unique_id"]
-        group = _model_group(uid) if uid.startswith("model.") else "tests"
+        group = _model_group(uid.split(".")[-1]) if uid.startswith("model.") else "tests"
         groups[group] = groups.get(group, 0.0) + float(node.get("execution_time") or 0)
     return {"groups": {k: round(v, 2) for k, v in sorted(groups.items())}}
 
 
-def _model_group(unique_id: str) -> str:
-    name = unique_id.split(".")[-1]
+def _dbt_build(args) -> dict:
+    return _build(RunPaths(Path(args.warehouse).resolve()), args.as_of)
+
+
+def _dbt_build_spark(args) -> dict:
+    """The same dbt build on local Spark, reading the landed files the ingest stage wrote."""
+    duck = RunPaths(Path(args.warehouse).resolve())
+    paths = RunPaths(duck.data_dir / "spark", "spark")
+    if paths.warehouse.exists():
+        shutil.rmtree(paths.warehouse)
+    paths.warehouse.mkdir(parents=True)
+    paths.landed.symlink_to(duck.landed, target_is_directory=True)
+    return _build(paths, args.as_of)
+
+
+def _sql_baseline(args) -> dict:
+    """The dbt build's logic as one DuckDB script (benchmarks/sql_baseline.py); checks that it
+    gives the same marts and ops tables as the dbt-built warehouse."""
+    built = RunPaths(Path(args.warehouse).resolve())
+    database = built.data_dir / "sql_baseline" / built.warehouse.name
+    result = sql_baseline.run(built.dbt_target / "manifest.json", database, _model_group)
+    differences = sql_baseline.compare(database, built.warehouse)
+    return {
+        "groups": {k: round(v, 2) for k, v in sorted(result["groups"].items())},
+        "models": result["models"],
+        "identical_to_dbt": not any(differences.values()),
+    }
+
+
+def _model_group(name: str) -> str:
     for prefix, group in (
         ("stg_", "staging"),
         ("int_identity", "identity"),
@@ -124,6 +155,8 @@ STAGES = {
     "ingest": _ingest,
     "read_json_baseline": _read_json_baseline,
     "dbt_build": _dbt_build,
+    "sql_baseline": _sql_baseline,
+    "dbt_build_spark": _dbt_build_spark,
 }
 
 
