@@ -46,6 +46,27 @@ def _check_warehouse(path: Path) -> Path:
     return path
 
 
+def _check_spark_warehouse(path: Path) -> Path:
+    """A Spark warehouse is a directory: <dir>/marts.db/<table>, <dir>/ops.db/<table>."""
+    import shutil
+    from importlib.util import find_spec
+
+    path = path.expanduser().resolve()
+    if path.is_file():
+        raise CliError(f"--engine spark needs a warehouse directory; {path} is a file")
+    if find_spec("pyspark") is None or find_spec("dbt.adapters.spark") is None:
+        raise CliError("--engine spark needs the spark extra: pip install 'lead-parity[spark]'")
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise CliError("--engine spark needs Java 17 (java on PATH or JAVA_HOME)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise CliError(f"warehouse directory {path} is not writable: {exc.strerror}") from None
+    return path
+
+
 def _check_contract(path: str | None) -> Path | None:
     from orchestration.lib.contract import ContractError, load_contract
 
@@ -77,6 +98,7 @@ def run_pipeline(
     contract: Path | None,
     live: bool = False,
     log_level: str = "INFO",
+    engine: str = "duckdb",
 ) -> int:
     from expectations.context import data_docs_url
     from orchestration.lib.contract import load_contract
@@ -85,9 +107,9 @@ def run_pipeline(
     from orchestration.runner import execute_pipeline, run_environment
     from orchestration.summary import findings_lines, ingestion_lines
 
-    env = run_environment(input_dir, warehouse, as_of, contract)
+    env = run_environment(input_dir, warehouse, as_of, contract, engine)
     outcome = execute_pipeline(env, live=live, log_level=log_level)
-    paths = RunPaths(warehouse)
+    paths = RunPaths(warehouse, engine)
     print()
     print(f"lead-parity run {outcome.run_id[:8]} (as_of {env['LEAD_PARITY_AS_OF']})")
     for line in ingestion_lines(paths):
@@ -98,8 +120,13 @@ def run_pipeline(
             print(f"  failed: {failure}", file=sys.stderr)
         print(f"lead-parity: run did not complete: {what[0]}", file=sys.stderr)
         return EXIT_RUN_FAILED
-    for line in findings_lines(paths.warehouse):
+    for line in findings_lines(paths):
         print(line)
+    if engine != "duckdb":
+        print(f"  {engine} warehouse: {paths.warehouse}")
+        print(f"  marts as Parquet tables: {paths.warehouse / 'marts.db'}/<table>")
+        print("  (SLO checks, incidents and the published snapshot run on the DuckDB engine)")
+        return 0
     for line in deliver_after_run(
         paths.warehouse, load_contract(contract), run_id=outcome.run_id
     ).lines():
@@ -121,9 +148,16 @@ def cmd_run(args) -> int:
     input_dir = Path(args.input).expanduser().resolve()
     if not input_dir.is_dir():
         raise CliError(f"input folder {input_dir} does not exist")
-    warehouse = _check_warehouse(Path(args.warehouse))
+    if args.engine == "spark":
+        if args.live:
+            raise CliError("--live runs on DuckDB only; fetch first, then run --engine spark")
+        warehouse = _check_spark_warehouse(Path(args.warehouse))
+    else:
+        warehouse = _check_warehouse(Path(args.warehouse))
     contract = _check_contract(args.contract)
-    return run_pipeline(input_dir, warehouse, _as_of(args.as_of), contract, live=args.live)
+    return run_pipeline(
+        input_dir, warehouse, _as_of(args.as_of), contract, live=args.live, engine=args.engine
+    )
 
 
 def cmd_demo(args) -> int:
@@ -202,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--as-of", dest="as_of")
     p.add_argument("--contract")
     p.add_argument("--live", action="store_true", help="fetch HubSpot/Zendesk over HTTP first")
+    p.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="dbt target: duckdb (--warehouse is a file) or spark (--warehouse is a directory)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="simulate a stack, run the pipeline, print the findings")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.jobs import PIPELINE_JOB_NAME
+from orchestration.defs.jobs import BUILD_JOB_NAME, PIPELINE_JOB_NAME
 
 LIVE_JOB_NAME = "live_pipeline_job"
 
@@ -23,13 +23,18 @@ class RunOutcome:
 
 
 def run_environment(
-    input_dir: Path, warehouse: Path, as_of: datetime, contract: Path | None
+    input_dir: Path,
+    warehouse: Path,
+    as_of: datetime,
+    contract: Path | None,
+    engine: str = "duckdb",
 ) -> dict[str, str]:
     return {
         "LEAD_PARITY_INPUT_DIR": str(input_dir),
         "LEAD_PARITY_WAREHOUSE": str(warehouse),
         "LEAD_PARITY_CONTRACT": str(contract or ""),
         "LEAD_PARITY_AS_OF": as_of.isoformat().replace("+00:00", "Z"),
+        "LEAD_PARITY_ENGINE": engine,
     }
 
 
@@ -54,11 +59,20 @@ def _first_line(text: str | None) -> str:
 def execute_pipeline(
     env: dict[str, str], live: bool = False, log_level: str = "INFO"
 ) -> RunOutcome:
-    """Execute the pipeline job with `env` applied; never raises for a failed step."""
+    """Execute the pipeline job with `env` applied; never raises for a failed step.
+
+    On an engine other than DuckDB only ingestion and the dbt build run (lead_parity_build_job).
+    """
     os.environ.update(env)
     from orchestration.definitions import defs  # after env: resources resolve it at run time
 
-    job = defs.resolve_job_def(LIVE_JOB_NAME if live else PIPELINE_JOB_NAME)
+    if live:
+        job_name = LIVE_JOB_NAME
+    elif env.get("LEAD_PARITY_ENGINE", "duckdb") != "duckdb":
+        job_name = BUILD_JOB_NAME
+    else:
+        job_name = PIPELINE_JOB_NAME
+    job = defs.resolve_job_def(job_name)
     with _instance() as instance:
         result = job.execute_in_process(
             instance=instance,

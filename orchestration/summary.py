@@ -1,7 +1,5 @@
 """The short human summary printed at the end of `lead-parity run` and `lead-parity demo`."""
 
-from pathlib import Path
-
 import duckdb
 
 from orchestration.lib.contract import HOP_RULES
@@ -18,8 +16,8 @@ def _query(con, sql: str, params=None) -> list[tuple]:
 
 
 def ingestion_lines(paths: RunPaths) -> list[str]:
-    ledgers = sorted(str(p) for p in paths.landed.glob("*/_ledger.parquet"))
-    manifests = sorted(str(p) for p in paths.landed.glob("*/_manifest.parquet"))
+    ledgers = sorted(str(p) for p in paths.landed.glob("*/ledger.parquet"))
+    manifests = sorted(str(p) for p in paths.landed.glob("*/manifest.parquet"))
     if not ledgers:
         return []
     with duckdb.connect() as con:
@@ -45,28 +43,43 @@ def ingestion_lines(paths: RunPaths) -> list[str]:
     return lines
 
 
-def findings_lines(warehouse: Path, limit: int = 5) -> list[str]:
-    if not warehouse.exists():
+def _open_marts(paths: RunPaths) -> tuple[duckdb.DuckDBPyConnection, dict[str, str], dict]:
+    """A connection and how to name each mart in SQL: the DuckDB file's tables, or the Parquet
+    files Spark wrote (read in place, the path passed as a parameter)."""
+    tables = ("fct_conversions", "rpt_dropped_leads")
+    if paths.engine == "duckdb":
+        con = duckdb.connect(str(paths.warehouse), read_only=True)
+        return con, {t: f"marts.{t}" for t in tables}, {t: [] for t in tables}
+    con = duckdb.connect()
+    names = {t: "read_parquet(?)" for t in tables}
+    return con, names, {t: [str(paths.mart_parquet(t) / "*.parquet")] for t in tables}
+
+
+def findings_lines(paths: RunPaths, limit: int = 5) -> list[str]:
+    if not paths.warehouse.exists():
         return []
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con, name, params = _open_marts(paths)
     except duckdb.Error as exc:
         return [f"  (cannot open the warehouse to summarise: {str(exc).splitlines()[0]})"]
+    conversions, dropped = name["fct_conversions"], name["rpt_dropped_leads"]
     with con:
         status = _query(
-            con, "select status, count(*) from marts.fct_conversions group by 1 order by 2 desc"
+            con,
+            f"select status, count(*) from {conversions} group by 1 order by 2 desc",
+            params["fct_conversions"],
         )
         by_hop = _query(
             con,
-            "select dropped_at_hop, root_cause, count(*) from marts.fct_conversions "
+            f"select dropped_at_hop, root_cause, count(*) from {conversions} "
             "where status = 'dropped' group by 1, 2 order by 3 desc limit ?",
-            [limit],
+            [*params["fct_conversions"], limit],
         )
         by_origin = _query(
             con,
-            "select origin, count(*), sum(value_usd) from marts.rpt_dropped_leads "
+            f"select origin, count(*), sum(value_usd) from {dropped} "
             "group by 1 order by 2 desc limit ?",
-            [limit],
+            [*params["rpt_dropped_leads"], limit],
         )
     lines = []
     if status:

@@ -21,9 +21,21 @@ class LeadParityConfig(dg.ConfigurableResource):
     warehouse: str
     contract_path: str = ""
     as_of: str = ""  # ISO-8601; empty = now (UTC), fixed once per run by the contract asset
+    engine: str = "duckdb"  # dbt target: duckdb (a file) or spark (a warehouse directory)
 
     def paths(self) -> RunPaths:
-        return RunPaths(Path(self.warehouse).resolve())
+        return RunPaths(Path(self.warehouse).resolve(), self.engine or "duckdb")
+
+    def duckdb_paths(self, stage: str) -> RunPaths:
+        """Paths for a stage that reads the DuckDB warehouse file (SLO checks, incidents)."""
+        paths = self.paths()
+        if paths.engine != "duckdb":
+            raise dg.Failure(
+                f"{stage} reads the DuckDB warehouse and does not run on engine "
+                f"{paths.engine!r}; `lead-parity run --engine {paths.engine}` builds the marts "
+                "only (docs/running-at-scale.md)"
+            )
+        return paths
 
     def contract(self) -> Contract:
         return load_contract(self.contract_path or None)
@@ -37,4 +49,5 @@ lead_parity_config = LeadParityConfig(
     warehouse=dg.EnvVar("LEAD_PARITY_WAREHOUSE"),
     contract_path=dg.EnvVar("LEAD_PARITY_CONTRACT"),
     as_of=dg.EnvVar("LEAD_PARITY_AS_OF"),
+    engine=dg.EnvVar("LEAD_PARITY_ENGINE"),
 )

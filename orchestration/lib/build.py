@@ -26,11 +26,13 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
-def dbt_vars(contract) -> str:
-    return json.dumps({"hops": contract.hop_names})
+def dbt_vars(contract, extra: dict | None = None) -> str:
+    return json.dumps({"hops": contract.hop_names, **(extra or {})})
 
 
-def run_dbt(paths: RunPaths, args: list[str], contract) -> subprocess.CompletedProcess:
+def run_dbt(
+    paths: RunPaths, args: list[str], contract, extra_vars: dict | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, **paths.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     cmd = [
         dbt_executable(),
@@ -39,7 +41,8 @@ def run_dbt(paths: RunPaths, args: list[str], contract) -> subprocess.CompletedP
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(paths.dbt_target),
         "--log-path", str(paths.dbt_target / "logs"),
-        "--vars", dbt_vars(contract),
+        "--vars", dbt_vars(contract, extra_vars),
+        "--target", paths.engine,
     ]  # fmt: skip
     return subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
 
@@ -51,9 +54,11 @@ def build_warehouse(
     as_of: datetime,
     contract_path: Path | None = None,
     select: str | None = None,
+    engine: str = "duckdb",
+    extra_vars: dict | None = None,
 ) -> dict:
     """Ingest `input_dir`, land the contract and `dbt build`; returns timings and results."""
-    paths = RunPaths(Path(warehouse).resolve())
+    paths = RunPaths(Path(warehouse).resolve(), engine)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     contract = load_contract(contract_path)
     timings = {}
@@ -64,7 +69,7 @@ def build_warehouse(
     start = time.perf_counter()
     # A partial build must not pull in tests of models it does not build.
     args = ["build"] + (["--select", select, "--indirect-selection", "cautious"] if select else [])
-    result = run_dbt(paths, args, contract)
+    result = run_dbt(paths, args, contract, extra_vars)
     timings["dbt_build_s"] = time.perf_counter() - start
     if result.returncode != 0:
         raise DbtBuildFailed(result.stdout[-6000:] + result.stderr[-2000:])

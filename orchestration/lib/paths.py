@@ -9,13 +9,28 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
+ENGINES = ("duckdb", "spark")
+
+
 @dataclass(frozen=True)
 class RunPaths:
+    """`warehouse` is a DuckDB file (engine duckdb) or a Spark warehouse directory (spark)."""
+
     warehouse: Path
+    engine: str = "duckdb"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine {self.engine!r} is not one of {', '.join(ENGINES)}")
 
     @property
     def data_dir(self) -> Path:
-        return self.warehouse.parent
+        # A DuckDB file sits in the run's folder; a Spark warehouse directory is the folder.
+        return self.warehouse if self.engine == "spark" else self.warehouse.parent
+
+    def mart_parquet(self, table: str, schema: str = "marts") -> Path:
+        """Where Spark writes a table: <warehouse>/<schema>.db/<table>/*.parquet."""
+        return self.warehouse / f"{schema}.db" / table
 
     @property
     def landed(self) -> Path:

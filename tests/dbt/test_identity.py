@@ -81,12 +81,21 @@ def write_input(
     return folder
 
 
-def build(input_dir: Path, warehouse: Path) -> dict[tuple[str, str], str]:
+# The two implementations of int_identity__records_clustered (dbt var identity_components).
+COMPONENTS = ["union_find", "label_propagation"]
+
+
+def build(
+    input_dir: Path, warehouse: Path, components: str = "union_find"
+) -> dict[tuple[str, str], str]:
     """Build the identity models; return {(record_type, record_id): lead_key}."""
     # cautious: leave out tests that also read models outside the selection (fct_conversions)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DBT_INDIRECT_SELECTION", "cautious")
-        build_warehouse(input_dir, warehouse, as_of=AS_OF, select=SELECT)
+        build_warehouse(
+            input_dir, warehouse, as_of=AS_OF, select=SELECT,
+            extra_vars={"identity_components": components},
+        )  # fmt: skip
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             "select record_type, record_id, lead_key from int_identity__record_leads"
@@ -170,15 +179,44 @@ CASE_TICKETS = [
 CASE_USERS = [{"id": BIG_ZENDESK_ID, "email": "Zed@Z.com", "name": "Zed Z"}]
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> tuple[dict, Path]:
-    root = tmp_path_factory.mktemp("identity")
+@pytest.fixture(scope="module", params=COMPONENTS)
+def stack(tmp_path_factory, request) -> tuple[dict, Path]:
+    """Every identity case, built once per implementation of the components model."""
+    root = tmp_path_factory.mktemp(f"identity_{request.param}")
     input_dir = write_input(
         root / "input", segment=CASE_SEGMENT, forms=CASE_FORMS,
         contact_pages=CASE_CONTACTS, tickets=CASE_TICKETS, users=CASE_USERS,
     )  # fmt: skip
     warehouse = root / "data" / "warehouse.duckdb"
-    return build(input_dir, warehouse), warehouse
+    return build(input_dir, warehouse, request.param), warehouse
+
+
+@pytest.mark.parametrize("components", COMPONENTS)
+def test_a_long_chain_numbered_out_of_order_is_one_lead(tmp_path, components):
+    """400 identifiers in one path, first seen in random order: the worst shape for label
+    propagation (many rounds without hooking and pointer jumping) and for union-find."""
+    import random
+
+    rng = random.Random(5)
+    length = 200
+    order = list(range(length))
+    rng.shuffle(order)
+    segment = []
+    for i in range(length):
+        # anon a{i} is seen with e{i} and e{i+1}: two emails, below the shared-device guard
+        for n, email_of in enumerate((i, (i + 1) % length)):
+            when = datetime(2026, 10, 1, tzinfo=UTC).timestamp() + order[i] * 60 + n
+            stamp = datetime.fromtimestamp(when, UTC).isoformat().replace("+00:00", "Z")
+            segment.append(
+                message(
+                    f"c{i}-{n}", stamp, kind="identify", anon=f"a{i}", email=f"e{email_of}@x.com"
+                )
+            )
+    leads = build(
+        write_input(tmp_path / "input", segment=segment), tmp_path / "w.duckdb", components
+    )
+    assert len(leads) == 2 * length
+    assert len(set(leads.values())) == 1
 
 
 def test_email_is_trimmed_lowercased_and_nfkc_normalized(stack):

@@ -41,6 +41,7 @@ def test_the_daemon_sensor_delivers_the_incident_of_a_breach_once(tmp_path):
         "LEAD_PARITY_WAREHOUSE": str(tmp_path / "data" / "lead_parity.duckdb"),
         "LEAD_PARITY_CONTRACT": "",
         "LEAD_PARITY_AS_OF": "2026-10-12T10:00:00Z",
+        "LEAD_PARITY_ENGINE": "duckdb",
         "LEAD_PARITY_PAGERDUTY_ROUTING_KEY": ROUTING_KEY,
         "LEAD_PARITY_PAGERDUTY_URL": pd.url("/v2/enqueue"),
         "LEAD_PARITY_SINK_BACKOFF_FACTOR": "0.1",

@@ -76,3 +76,20 @@ def test_a_bad_as_of_is_one_line(tmp_path):
         "--as-of", "last tuesday",
     )  # fmt: skip
     assert_one_line_error(done, "--as-of")
+
+
+def test_spark_engine_wants_a_warehouse_directory(tmp_path):
+    existing_file = tmp_path / "w.duckdb"
+    existing_file.write_bytes(b"")
+    done = run_cli(
+        "run", "--engine", "spark", "--input", str(tmp_path), "--warehouse", str(existing_file)
+    )
+    assert_one_line_error(done, "needs a warehouse directory")
+
+
+def test_spark_engine_does_not_fetch_live(tmp_path):
+    done = run_cli(
+        "run", "--engine", "spark", "--live", "--input", str(tmp_path),
+        "--warehouse", str(tmp_path / "spark"),
+    )  # fmt: skip
+    assert_one_line_error(done, "--live runs on DuckDB only")

@@ -56,7 +56,8 @@ final as (
         dead_letters.hop as hop,
         count(*) as dead_lettered,
         count(replays.conversion_id) as replayed,
-        100.0 * count(replays.conversion_id) / count(*) as replay_success_pct
+        cast(100 as {{ type_double() }}) * count(replays.conversion_id) / count(*)
+            as replay_success_pct
     from dead_letters
     left join replays
         on dead_letters.conversion_id = replays.conversion_id

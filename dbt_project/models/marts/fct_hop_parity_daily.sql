@@ -132,7 +132,8 @@ measured as (
     select
         unioned.*,
         case
-            when unioned.expected > 0 then 100.0 * unioned.dropped / unioned.expected
+            when unioned.expected > 0
+                then cast(100 as {{ type_double() }}) * unioned.dropped / unioned.expected
         end as discrepancy_pct,
         unioned.expected > 0
         and (unioned.is_total or unioned.expected >= settings.min_slice_volume) as is_judged

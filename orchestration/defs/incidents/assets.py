@@ -44,7 +44,7 @@ def build_incidents_asset(extra_deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDe
         "them for BI. Delivery happens after the run (CLI) or in incident_delivery_sensor.",
     )
     def incidents(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
-        paths = lead_parity.paths()
+        paths = lead_parity.duckdb_paths("incidents")
         result, rows = evaluate_in_run(
             paths.warehouse,
             paths.history,

@@ -52,7 +52,7 @@ def build_published_snapshot_asset(
     def published_snapshot(
         context: dg.AssetExecutionContext, lead_parity: LeadParityConfig
     ) -> dg.MaterializeResult:
-        paths = lead_parity.paths()
+        paths = lead_parity.duckdb_paths("the published snapshot")
         try:
             manifest = publish_snapshot(
                 paths.warehouse,
@@ -107,7 +107,7 @@ def build_published_snapshot_asset(
 def reconciliation_report(
     context: dg.AssetExecutionContext, lead_parity: LeadParityConfig
 ) -> dg.MaterializeResult:
-    paths = lead_parity.paths()
+    paths = lead_parity.duckdb_paths("the reconciliation report")
     out = paths.data_dir / "reports" / REPORT_FILE
     try:
         summary = write_report(paths.published, out)

@@ -141,7 +141,7 @@ def build_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
     def _check(
         context: dg.AssetCheckExecutionContext, lead_parity: LeadParityConfig
     ) -> dg.AssetCheckResult:
-        paths = lead_parity.paths()
+        paths = lead_parity.duckdb_paths("the GX SLO checks")
         outcome = evaluate_rule(
             spec.rule, paths.warehouse, lead_parity.contract(), run_as_of(lead_parity),
             paths.data_docs,
@@ -189,7 +189,7 @@ def _summary_table(evaluations) -> str:
     "them (they are blocking) and summarises the run's evaluation, so incidents can depend on it.",
 )
 def slo_evaluations(lead_parity: LeadParityConfig) -> dg.MaterializeResult:
-    paths = lead_parity.paths()
+    paths = lead_parity.duckdb_paths("slo_evaluations")
     ensure_table(paths.warehouse, paths.history)
     as_of = run_as_of(lead_parity)
     evaluations = read_evaluations(paths.warehouse, as_of)

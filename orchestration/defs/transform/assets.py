@@ -37,7 +37,7 @@ def lead_parity_dbt_models(
     # the warehouse and landed paths from it.
     os.environ.update(paths.dbt_env())
     paths.dbt_target.mkdir(parents=True, exist_ok=True)
-    args = ["build", "--vars", dbt_vars(lead_parity.contract())]
+    args = ["build", "--target", paths.engine, "--vars", dbt_vars(lead_parity.contract())]
     yield from dbt.cli(args, context=context, target_path=paths.dbt_target).stream()
 
 
