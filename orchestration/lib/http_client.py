@@ -24,6 +24,8 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from orchestration.lib.env_numbers import numbers_from_env
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -50,6 +52,17 @@ class TransportError(HttpClientError):
     """No usable response: connection refused, timeouts, retries exhausted."""
 
 
+# Attribute -> (environment variable suffix, type); the incident sinks read the same names
+# under their own prefix.
+RETRY_VARIABLES = {
+    "connect_timeout_s": ("CONNECT_TIMEOUT", float),
+    "read_timeout_s": ("READ_TIMEOUT", float),
+    "max_attempts": ("MAX_ATTEMPTS", int),
+    "backoff_factor_s": ("BACKOFF_FACTOR", float),
+    "retry_after_max_s": ("RETRY_AFTER_MAX", int),
+}
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     """Retry and timeout policy shared by every connector."""
@@ -66,23 +79,7 @@ class HttpSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> HttpSettings:
         """Override defaults with LEAD_PARITY_HTTP_* variables (see docs/live-connectors.md)."""
-        names = {
-            "connect_timeout_s": ("LEAD_PARITY_HTTP_CONNECT_TIMEOUT", float),
-            "read_timeout_s": ("LEAD_PARITY_HTTP_READ_TIMEOUT", float),
-            "max_attempts": ("LEAD_PARITY_HTTP_MAX_ATTEMPTS", int),
-            "backoff_factor_s": ("LEAD_PARITY_HTTP_BACKOFF_FACTOR", float),
-            "retry_after_max_s": ("LEAD_PARITY_HTTP_RETRY_AFTER_MAX", int),
-        }
-        values: dict[str, Any] = {}
-        for attr, (var, cast) in names.items():
-            raw = env.get(var, "").strip()
-            if not raw:
-                continue
-            try:
-                values[attr] = cast(raw)
-            except ValueError:
-                raise HttpClientError(f"{var}={raw!r} is not a number") from None
-        return cls(**values)
+        return cls(**numbers_from_env(env, "LEAD_PARITY_HTTP_", RETRY_VARIABLES, HttpClientError))
 
 
 @dataclass

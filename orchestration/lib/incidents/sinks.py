@@ -29,6 +29,9 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from orchestration.lib.env_numbers import numbers_from_env
+from orchestration.lib.http_client import RETRY_VARIABLES
+
 log = logging.getLogger(__name__)
 
 PAGERDUTY_DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -56,23 +59,8 @@ class DeliverySettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> DeliverySettings:
-        names = {
-            "connect_timeout_s": ("LEAD_PARITY_SINK_CONNECT_TIMEOUT", float),
-            "read_timeout_s": ("LEAD_PARITY_SINK_READ_TIMEOUT", float),
-            "max_attempts": ("LEAD_PARITY_SINK_MAX_ATTEMPTS", int),
-            "backoff_factor_s": ("LEAD_PARITY_SINK_BACKOFF_FACTOR", float),
-            "retry_after_max_s": ("LEAD_PARITY_SINK_RETRY_AFTER_MAX", int),
-            "outbox_retry_s": ("LEAD_PARITY_SINK_OUTBOX_RETRY", float),
-        }
-        values: dict[str, Any] = {}
-        for attr, (var, cast) in names.items():
-            raw = env.get(var, "").strip()
-            if raw:
-                try:
-                    values[attr] = cast(raw)
-                except ValueError:
-                    raise SinkConfigError(f"{var}={raw!r} is not a number") from None
-        return cls(**values)
+        names = {**RETRY_VARIABLES, "outbox_retry_s": ("OUTBOX_RETRY", float)}
+        return cls(**numbers_from_env(env, "LEAD_PARITY_SINK_", names, SinkConfigError))
 
     def lease_s(self) -> float:
         """Longest one event can take in a pass, so another process never sends it meanwhile."""
