@@ -67,20 +67,32 @@ lead_systems as (
 ),
 
 -- Guarded identifiers stay attached to their records, so they count for every lead carrying them.
-lead_identifiers as (
+-- One distinct pass over (lead, identifier), then plain counts: six count(distinct) aggregates
+-- over the same join cost several times more at millions of identifiers.
+lead_identifier_values as (
 
-    select
+    select distinct
         lead_records.lead_key,
-        count(distinct case when collected.identifier_type = 'email' then collected.identifier_value end) as emails,
-        count(distinct case when collected.identifier_type = 'anonymous_id' then collected.identifier_value end) as anonymous_ids,
-        count(distinct case when collected.identifier_type = 'user_id' then collected.identifier_value end) as user_ids,
-        count(distinct case when collected.identifier_type = 'lead_id' then collected.identifier_value end) as lead_ids,
-        count(distinct case when collected.identifier_type = 'hubspot_contact' then collected.identifier_value end) as hubspot_contacts,
-        count(distinct case when collected.identifier_type = 'zendesk_user' then collected.identifier_value end) as zendesk_users
+        collected.identifier_type,
+        collected.identifier_value
     from lead_records
     inner join collected
         on lead_records.record_code = collected.record_code
-    group by lead_records.lead_key
+
+),
+
+lead_identifiers as (
+
+    select
+        lead_key,
+        sum(case when identifier_type = 'email' then 1 else 0 end) as emails,
+        sum(case when identifier_type = 'anonymous_id' then 1 else 0 end) as anonymous_ids,
+        sum(case when identifier_type = 'user_id' then 1 else 0 end) as user_ids,
+        sum(case when identifier_type = 'lead_id' then 1 else 0 end) as lead_ids,
+        sum(case when identifier_type = 'hubspot_contact' then 1 else 0 end) as hubspot_contacts,
+        sum(case when identifier_type = 'zendesk_user' then 1 else 0 end) as zendesk_users
+    from lead_identifier_values
+    group by lead_key
 
 ),
 

@@ -31,7 +31,7 @@ final as (
         on collected.record_code = clustered.record_code
     where not collected.is_guarded
     group by nodes.node_id
-    having count(distinct clustered.component_node_id) > 1
+    having min(clustered.component_node_id) <> max(clustered.component_node_id)
 
 )
 
