@@ -1,15 +1,11 @@
--- The component step must converge: every record carrying an identifier lands in one component.
+-- The component step must converge: every record carrying an unguarded identifier lands in the
+-- component of every other record carrying it. Grouped by the identifier itself, so the check
+-- needs no second join to the numbered nodes.
 with
 
 collected as (
 
     select * from {{ ref('int_identity__identifiers_collected') }}
-
-),
-
-nodes as (
-
-    select * from {{ ref('int_identity__identifiers_ranked') }}
 
 ),
 
@@ -21,16 +17,16 @@ clustered as (
 
 final as (
 
-    select nodes.node_id
+    select
+        collected.identifier_type,
+        collected.identifier_value
     from collected
-    inner join nodes
-        on
-            collected.identifier_type = nodes.identifier_type
-            and collected.identifier_value = nodes.identifier_value
     inner join clustered
         on collected.record_code = clustered.record_code
     where not collected.is_guarded
-    group by nodes.node_id
+    group by
+        collected.identifier_type,
+        collected.identifier_value
     having min(clustered.component_node_id) <> max(clustered.component_node_id)
 
 )
