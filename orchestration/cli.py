@@ -31,16 +31,21 @@ def _as_of(text: str | None) -> datetime:
         raise CliError(f"--as-of {text!r} is not an ISO-8601 timestamp") from None
 
 
+def _check_writable_folder(folder: Path, what: str) -> None:
+    """Create `folder` if needed and prove a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise CliError(f"{what} {folder} is not writable: {exc.strerror}") from None
+
+
 def _check_warehouse(path: Path) -> Path:
     path = path.expanduser().resolve()
     if path.is_dir():
         raise CliError(f"warehouse {path} is a directory; give a file path like {path}/lp.duckdb")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise CliError(f"warehouse folder {path.parent} is not writable: {exc.strerror}") from None
+    _check_writable_folder(path.parent, "warehouse folder")
     if path.exists() and not os.access(path, os.W_OK):
         raise CliError(f"warehouse {path} is not writable")
     return path
@@ -58,12 +63,7 @@ def _check_spark_warehouse(path: Path) -> Path:
         raise CliError("--engine spark needs the spark extra: pip install 'lead-parity[spark]'")
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise CliError("--engine spark needs Java 17 (java on PATH or JAVA_HOME)")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise CliError(f"warehouse directory {path} is not writable: {exc.strerror}") from None
+    _check_writable_folder(path, "warehouse directory")
     return path
 
 
@@ -124,7 +124,7 @@ def run_pipeline(
         print(line)
     if engine != "duckdb":
         print(f"  {engine} warehouse: {paths.warehouse}")
-        print(f"  marts as Parquet tables: {paths.warehouse / 'marts.db'}/<table>")
+        print(f"  marts as Parquet tables: {paths.mart_parquet('<table>')}")
         print("  (SLO checks, incidents and the published snapshot run on the DuckDB engine)")
         return 0
     for line in deliver_after_run(
@@ -220,6 +220,8 @@ def _add_snapshot_args(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from orchestration.lib.paths import ENGINES
+
     parser = argparse.ArgumentParser(prog="lead-parity", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -238,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--live", action="store_true", help="fetch HubSpot/Zendesk over HTTP first")
     p.add_argument(
         "--engine",
-        choices=["duckdb", "spark"],
+        choices=ENGINES,
         default="duckdb",
         help="dbt target: duckdb (--warehouse is a file) or spark (--warehouse is a directory)",
     )

@@ -1,5 +1,7 @@
 """The short human summary printed at the end of `lead-parity run` and `lead-parity demo`."""
 
+import contextlib
+
 import duckdb
 
 from orchestration.lib.contract import HOP_RULES
@@ -43,43 +45,45 @@ def ingestion_lines(paths: RunPaths) -> list[str]:
     return lines
 
 
-def _open_marts(paths: RunPaths) -> tuple[duckdb.DuckDBPyConnection, dict[str, str], dict]:
-    """A connection and how to name each mart in SQL: the DuckDB file's tables, or the Parquet
-    files Spark wrote (read in place, the path passed as a parameter)."""
-    tables = ("fct_conversions", "rpt_dropped_leads")
+def _open_marts(paths: RunPaths) -> duckdb.DuckDBPyConnection:
+    """A connection where the marts are plain names: the DuckDB file's `marts` schema, or views
+    over the Parquet files Spark wrote (a mart that is missing stays missing, its query empty)."""
     if paths.engine == "duckdb":
         con = duckdb.connect(str(paths.warehouse), read_only=True)
-        return con, {t: f"marts.{t}" for t in tables}, {t: [] for t in tables}
+        with contextlib.suppress(duckdb.Error):  # no marts schema yet: the queries come back empty
+            con.execute("use marts")
+        return con
     con = duckdb.connect()
-    names = {t: "read_parquet(?)" for t in tables}
-    return con, names, {t: [str(paths.mart_parquet(t) / "*.parquet")] for t in tables}
+    for table in ("fct_conversions", "rpt_dropped_leads"):
+        try:
+            con.read_parquet(str(paths.mart_parquet(table) / "*.parquet")).create_view(table)
+        except duckdb.Error:
+            continue
+    return con
 
 
 def findings_lines(paths: RunPaths, limit: int = 5) -> list[str]:
     if not paths.warehouse.exists():
         return []
     try:
-        con, name, params = _open_marts(paths)
+        con = _open_marts(paths)
     except duckdb.Error as exc:
         return [f"  (cannot open the warehouse to summarise: {str(exc).splitlines()[0]})"]
-    conversions, dropped = name["fct_conversions"], name["rpt_dropped_leads"]
     with con:
         status = _query(
-            con,
-            f"select status, count(*) from {conversions} group by 1 order by 2 desc",
-            params["fct_conversions"],
+            con, "select status, count(*) from fct_conversions group by 1 order by 2 desc"
         )
         by_hop = _query(
             con,
-            f"select dropped_at_hop, root_cause, count(*) from {conversions} "
+            "select dropped_at_hop, root_cause, count(*) from fct_conversions "
             "where status = 'dropped' group by 1, 2 order by 3 desc limit ?",
-            [*params["fct_conversions"], limit],
+            [limit],
         )
         by_origin = _query(
             con,
-            f"select origin, count(*), sum(value_usd) from {dropped} "
+            "select origin, count(*), sum(value_usd) from rpt_dropped_leads "
             "group by 1 order by 2 desc limit ?",
-            [*params["rpt_dropped_leads"], limit],
+            [limit],
         )
     lines = []
     if status:

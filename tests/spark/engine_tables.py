@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.paths import RunPaths
+
 FLOAT_DIGITS = 6
 
 
@@ -28,7 +30,7 @@ def duckdb_rows(warehouse: Path, schema: str, table: str) -> list[dict]:
 
 
 def spark_rows(spark_warehouse: Path, schema: str, table: str) -> list[dict]:
-    files = str(spark_warehouse / f"{schema}.db" / table / "*.parquet")
+    files = str(RunPaths(spark_warehouse, "spark").mart_parquet(table, schema) / "*.parquet")
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         return _fetch(con.read_parquet(files))

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from engine_tables import as_multiset, duckdb_rows, key_mapping, spark_rows
 
 from orchestration.lib.build import build_warehouse
+from orchestration.lib.paths import RunPaths
 from orchestration.lib.simulate import simulate
 from orchestration.lib.timeparse import parse_as_of
 
@@ -109,7 +109,7 @@ def test_ops_tables_are_identical(engines, table):
 def test_every_table_is_parquet_where_the_issue_says(engines):
     for schema, tables in (("marts", MARTS), ("ops", OPS)):
         for table in tables:
-            folder = Path(engines["spark"]) / f"{schema}.db" / table
+            folder = RunPaths(engines["spark"], "spark").mart_parquet(table, schema)
             assert list(folder.glob("*.parquet")), folder
 
 

@@ -13,10 +13,7 @@
     the end), because a loop of unknown length has no single-statement form on most warehouses.
     Returns the relation holding (node_id, label) at the fixed point. -#}
 {% macro identity_label_propagation(edges, max_rounds=64) -%}
-    {%- set scratch = [] -%}
-    {%- for name in ['edges', 'labels_a', 'labels_b', 'hooked'] -%}
-        {%- do scratch.append(this.incorporate(path={'identifier': this.identifier ~ '__' ~ name}, type='table')) -%}
-    {%- endfor -%}
+    {%- set scratch = identity_scratch_relations() -%}
     {%- set edge_table, current, following, hooked = scratch -%}
     {%- for relation in scratch -%}
         {%- do adapter.drop_relation(relation) -%}
@@ -95,8 +92,19 @@
     the model's own table exists. Renders no SQL. -#}
 {% macro drop_identity_scratch() -%}
     {%- if execute -%}
-        {%- for name in ['edges', 'labels_a', 'labels_b', 'hooked'] -%}
-            {%- do adapter.drop_relation(this.incorporate(path={'identifier': this.identifier ~ '__' ~ name}, type='table')) -%}
+        {%- for relation in identity_scratch_relations() -%}
+            {%- do adapter.drop_relation(relation) -%}
         {%- endfor -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The scratch tables of the calling model, beside it: edges, two label generations, hooked. -#}
+{% macro identity_scratch_relations() -%}
+    {%- set relations = [] -%}
+    {%- for name in ['edges', 'labels_a', 'labels_b', 'hooked'] -%}
+        {%- do relations.append(this.incorporate(
+            path={'identifier': this.identifier ~ '__' ~ name}, type='table'
+        )) -%}
+    {%- endfor -%}
+    {{ return(relations) }}
 {%- endmacro %}
