@@ -230,8 +230,10 @@ def test_role_account_email_links_nothing(stack):
     assert msg(leads, "r1") != msg(leads, "r2")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         guarded = con.execute(
-            "select record_id, is_guarded from int_identity__identifiers_collected "
-            "where identifier_value = 'info@acme.com' order by record_id"
+            "select records.record_id, collected.is_guarded "
+            "from int_identity__identifiers_collected as collected "
+            "join int_identity__records_unioned as records using (record_code) "
+            "where collected.identifier_value = 'info@acme.com' order by records.record_id"
         ).fetchall()
     assert guarded == [("r1", True), ("r2", True)]
 

@@ -36,19 +36,20 @@ settings as (
 
 ),
 
+-- Leads are grouped by integers, not their md5 lead_key: a component by its node, a record that is
+-- a lead of its own by its record_code (both unique, so the pair names one lead).
 lead_records as (
 
     select
         record_leads.lead_key,
+        record_leads.component_node_id is null as is_own_lead,
+        coalesce(record_leads.component_node_id, record_leads.record_code) as lead_code,
         record_leads.record_type,
-        record_leads.record_id,
-        records.record_code,
+        record_leads.record_code,
         records.record_at
     from record_leads
     inner join records
-        on
-            record_leads.record_type = records.record_type
-            and record_leads.record_id = records.record_id
+        on record_leads.record_code = records.record_code
 
 ),
 
@@ -56,13 +57,18 @@ lead_systems as (
 
     select
         lead_key,
+        is_own_lead,
+        lead_code,
         min(record_at) as first_seen_at,
         max(case when record_type = 'segment_message' then 1 else 0 end) = 1 as has_segment,
         max(case when record_type = 'form_submission' then 1 else 0 end) = 1 as has_hubspot_forms,
         max(case when record_type = 'contact' then 1 else 0 end) = 1 as has_hubspot_contacts,
         max(case when record_type = 'zendesk_user' then 1 else 0 end) = 1 as has_zendesk
     from lead_records
-    group by lead_key
+    group by
+        lead_key,
+        is_own_lead,
+        lead_code
 
 ),
 
@@ -72,9 +78,10 @@ lead_systems as (
 lead_identifier_values as (
 
     select distinct
-        lead_records.lead_key,
+        lead_records.is_own_lead,
+        lead_records.lead_code,
         collected.identifier_type,
-        collected.identifier_value
+        collected.identifier_code
     from lead_records
     inner join collected
         on lead_records.record_code = collected.record_code
@@ -84,7 +91,8 @@ lead_identifier_values as (
 lead_identifiers as (
 
     select
-        lead_key,
+        is_own_lead,
+        lead_code,
         sum(case when identifier_type = 'email' then 1 else 0 end) as emails,
         sum(case when identifier_type = 'anonymous_id' then 1 else 0 end) as anonymous_ids,
         sum(case when identifier_type = 'user_id' then 1 else 0 end) as user_ids,
@@ -92,7 +100,9 @@ lead_identifiers as (
         sum(case when identifier_type = 'hubspot_contact' then 1 else 0 end) as hubspot_contacts,
         sum(case when identifier_type = 'zendesk_user' then 1 else 0 end) as zendesk_users
     from lead_identifier_values
-    group by lead_key
+    group by
+        is_own_lead,
+        lead_code
 
 ),
 
@@ -135,7 +145,9 @@ final as (
         coalesce(lead_conversions.conversions, 0) as conversions
     from lead_systems
     left join lead_identifiers
-        on lead_systems.lead_key = lead_identifiers.lead_key
+        on
+            lead_systems.is_own_lead = lead_identifiers.is_own_lead
+            and lead_systems.lead_code = lead_identifiers.lead_code
     left join lead_conversions
         on lead_systems.lead_key = lead_conversions.lead_key
 

@@ -20,9 +20,7 @@ final as (
         records.record_id
     from records
     left join record_leads
-        on
-            records.record_type = record_leads.record_type
-            and records.record_id = record_leads.record_id
+        on records.record_code = record_leads.record_code
     where record_leads.lead_key is null
 
 )

@@ -18,9 +18,7 @@ final as (
     select nodes.*
     from nodes
     inner join collected
-        on
-            nodes.identifier_type = collected.identifier_type
-            and nodes.identifier_value = collected.identifier_value
+        on nodes.identifier_code = collected.identifier_code
     where collected.is_guarded
 
 )

@@ -1,5 +1,5 @@
 -- The component step must converge: every record carrying an unguarded identifier lands in the
--- component of every other record carrying it. Grouped by the identifier itself, so the check
+-- component of every other record carrying it. Grouped by the identifier's code, so the check
 -- needs no second join to the numbered nodes.
 with
 
@@ -17,16 +17,12 @@ clustered as (
 
 final as (
 
-    select
-        collected.identifier_type,
-        collected.identifier_value
+    select collected.identifier_code
     from collected
     inner join clustered
         on collected.record_code = clustered.record_code
     where not collected.is_guarded
-    group by
-        collected.identifier_type,
-        collected.identifier_value
+    group by collected.identifier_code
     having min(clustered.component_node_id) <> max(clustered.component_node_id)
 
 )

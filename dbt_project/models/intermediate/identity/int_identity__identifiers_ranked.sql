@@ -30,6 +30,9 @@ final as (
         ) - 1 as node_id,
         identifier_type,
         identifier_value,
+        -- Recomputed from the grouped strings, not carried: two identifiers sharing a code stay
+        -- two rows here, and the unique test on this column catches the collision.
+        {{ identifier_code('identifier_type', 'identifier_value') }} as identifier_code,
         first_seen_at
     from identifiers
 

@@ -21,32 +21,34 @@ nodes as (
 
 ),
 
-record_seeds as (
+-- One key per component, hashed once from its seed, not once per record carrying it.
+component_keys as (
 
     select
-        records.record_type,
-        records.record_id,
-        seeds.identifier_type as seed_type,
-        seeds.identifier_value as seed_value
-    from records
-    left join clustered
-        on records.record_code = clustered.record_code
-    left join nodes as seeds
-        on clustered.component_node_id = seeds.node_id
+        nodes.node_id as component_node_id,
+        {{ dbt.hash(dbt.concat(["'identifier:'", 'nodes.identifier_type', "':'", 'nodes.identifier_value'])) }}
+            as lead_key
+    from nodes
+    where nodes.node_id in (select clustered.component_node_id from clustered)
 
 ),
 
 final as (
 
     select
-        record_type,
-        record_id,
-        case
-            when seed_type is not null
-                then {{ dbt.hash(dbt.concat(["'identifier:'", 'seed_type', "':'", 'seed_value'])) }}
-            else {{ dbt.hash(dbt.concat(["'record:'", 'record_type', "':'", 'record_id'])) }}
-        end as lead_key
-    from record_seeds
+        records.record_type,
+        records.record_id,
+        records.record_code,
+        clustered.component_node_id,
+        coalesce(
+            component_keys.lead_key,
+            {{ dbt.hash(dbt.concat(["'record:'", 'records.record_type', "':'", 'records.record_id'])) }}
+        ) as lead_key
+    from records
+    left join clustered
+        on records.record_code = clustered.record_code
+    left join component_keys
+        on clustered.component_node_id = component_keys.component_node_id
 
 )
 

@@ -16,8 +16,7 @@
         nodes.node_id
     from {{ ref('int_identity__identifiers_collected') }} as collected
     inner join {{ ref('int_identity__identifiers_ranked') }} as nodes
-        on collected.identifier_type = nodes.identifier_type
-        and collected.identifier_value = nodes.identifier_value
+        on collected.identifier_code = nodes.identifier_code
     where not collected.is_guarded
 ) as pairs
 {%- endset -%}
