@@ -7,7 +7,6 @@ set, never a mix, and a re-run on the same input writes identical tables.
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 import uuid
@@ -17,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from orchestration.lib.ingest.lines import is_utf8, read_input, split_lines
 from orchestration.lib.ingest.sources import SOURCES, Entity, Source
-from orchestration.lib.ingest.sql import lines_sql, page_records_sql, parse_sql
+from orchestration.lib.ingest.sql import page_records_sql, parse_sql
 
 BATCH_BYTES = 96 * 1024 * 1024
 
@@ -75,53 +76,74 @@ def list_input_files(folder: Path, source: Source) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def _read_text(path: Path) -> tuple[str | None, str | None]:
-    """(text, None) or (None, reason); gzip by extension. Invalid UTF-8 becomes a reason."""
-    try:
-        data = path.read_bytes()
-        if path.name.endswith(".gz"):
-            data = gzip.decompress(data)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        return None, f"cannot read file: {exc}"
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace"), "not valid UTF-8"
+def _whole(data: bytes) -> pa.Array:
+    """A one-value string array over `data` (already checked to be UTF-8), without a copy."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    return pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+
+
+def _lines_part(rel: str, data: bytes) -> pa.Table:
+    lines, positions = split_lines(data)
+    n = len(lines)
+    return pa.table(
+        {
+            "file": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [rel]),
+            "position": pa.array(positions),
+            "rec": lines,
+            "page_reason": pa.nulls(n, pa.string()),
+            "form_guid": pa.nulls(n, pa.string()),
+        }
+    )
+
+
+def _page_part(rel: str, guid: str | None, data: bytes) -> pa.Table:
+    return pa.table(
+        {
+            "file": pa.array([rel], pa.string()),
+            "form_guid": pa.array([guid], pa.string()),
+            "text": _whole(data),
+        }
+    )
 
 
 def _batches(
     files: list[Path], input_dir: Path, source: Source
-) -> Iterator[tuple[pa.Table, list[dict]]]:
-    """Arrow batches of (file, form_guid, text) and the file-level problems found reading them."""
-    names, guids, texts, problems = [], [], [], []
-    size = 0
+) -> Iterator[tuple[pa.Table, int, list[dict]]]:
+    """(records or pages, files in it, file-level problems) per batch of about BATCH_BYTES.
+
+    JSON-lines files arrive split into lines (file, position, rec), page files whole
+    (file, form_guid, text).
+    """
+    parts, problems, size = [], [], 0
     for path in files:
         rel = path.relative_to(input_dir).as_posix()
-        text, problem = _read_text(path)
-        if problem and text is None:
+        data, problem = read_input(path)
+        if data is None:
             problems.append({"file": rel, "reason": problem})
             continue
-        if problem:
+        if not is_utf8(data):
             # Undecodable bytes: the whole file's records are suspect, so it is one bad record.
-            problems.append({"file": rel, "reason": problem, "raw": text})
+            raw = data.decode("utf-8", errors="replace")
+            problems.append({"file": rel, "reason": "not valid UTF-8", "raw": raw})
             continue
-        names.append(rel)
-        guids.append(path.parent.name if source.name == "hubspot_forms" else None)
-        texts.append(text)
-        size += len(text)
+        if source.shape == "jsonl":
+            parts.append(_lines_part(rel, data))
+        else:
+            guid = path.parent.name if source.name == "hubspot_forms" else None
+            parts.append(_page_part(rel, guid, data))
+        size += len(data)
         if size >= BATCH_BYTES:
-            yield _batch(names, guids, texts), problems
-            names, guids, texts, problems, size = [], [], [], [], 0
-    yield _batch(names, guids, texts), problems
+            yield pa.concat_tables(parts), len(parts), problems
+            parts, problems, size = [], [], 0
+    # The last batch may be empty: parsing it still gives each entity its (empty) part.
+    yield _concat(parts, source), len(parts), problems
 
 
-def _batch(names: list[str], guids: list, texts: list[str]) -> pa.Table:
-    return pa.table(
-        {
-            "file": pa.array(names, pa.string()),
-            "form_guid": pa.array(guids, pa.string()),
-            "text": pa.array(texts, pa.large_string()),
-        }
+def _concat(parts: list[pa.Table], source: Source) -> pa.Table:
+    if parts:
+        return pa.concat_tables(parts)
+    return (_lines_part("", b"") if source.shape == "jsonl" else _page_part("", None, b"")).slice(
+        0, 0
     )
 
 
@@ -177,13 +199,15 @@ def _parse_batch(con, source: Source, batch: pa.Table, work: _Work, read: Counte
     con.register("batch", batch)
     arrays = tuple(e.array for e in source.entities if e.array)
     for entity in source.entities:
-        records = lines_sql() if source.shape == "jsonl" else page_records_sql(entity, arrays)
+        records = (
+            "select * from batch" if source.shape == "jsonl" else page_records_sql(entity, arrays)
+        )
         result = con.execute(parse_sql(source, entity, records)).to_arrow_table()
         bad_mask = pc.is_valid(result.column("_reason"))
         bad = result.filter(bad_mask)
         good = result.filter(pc.invert(bad_mask)).drop_columns(["_reason", "_raw"])
-        for file, n in Counter(result.column("_file").to_pylist()).items():
-            read[file] += n
+        for pair in pc.value_counts(result.column("_file").cast(pa.string())).to_pylist():
+            read[pair["values"]] += pair["counts"]
         if bad.num_rows:
             work.write(
                 "_quarantine",
@@ -246,25 +270,21 @@ def _dedup_sql(entity: Entity) -> str:
     """
 
 
-def _write_stream(reader: pa.RecordBatchReader, path: Path, drop: list[str]) -> None:
-    schema = reader.schema
-    keep = [n for n in schema.names if n not in drop]
-    with pq.ParquetWriter(path, pa.schema([schema.field(n) for n in keep])) as writer:
-        for batch in reader:
-            writer.write_batch(batch.select(keep))
-
-
-def _finalize_entity(con, entity: Entity, work: _Work, out: Path, dupes: Counter) -> int:
+def _finalize_entity(con, entity: Entity, work: _Work, out: Path, counts: dict) -> int:
+    """De-duplicate the entity's parts into `<entity>.parquet`; count kept and dropped per file."""
     parts = work.parts(entity.name)
     con.execute(f"create or replace temp table ranked as {_dedup_sql(entity)}", [parts])
-    for file, n in con.execute(
-        "select _file, count(*) from ranked where _rank > 1 group by _file"
+    for file, kept, dropped in con.execute(
+        "select _file, count(*) filter (where _rank = 1), count(*) filter (where _rank > 1) "
+        "from ranked group by _file"
     ).fetchall():
-        dupes[file] += n
-    reader = con.execute(
+        counts["loaded"][file] += kept
+        counts["duplicates"][file] += dropped
+    # Landed in file order (DuckDB keeps an ORDER BY through COPY, threads or not), so a re-run
+    # writes the same file.
+    con.sql(
         "select * exclude (_rank) from ranked where _rank = 1 order by _file, _position"
-    ).to_arrow_reader(100_000)
-    _write_stream(reader, out / f"{entity.name}.parquet", drop=[])
+    ).write_parquet(str(out / f"{entity.name}.parquet"))
     loaded = con.execute("select count(*) from ranked where _rank = 1").fetchone()[0]
     con.execute("drop table ranked")
     return loaded
@@ -300,23 +320,17 @@ def ingest_source(
     try:
         total = len(files)
         seen = 0
-        for batch, problems in _batches(files, input_dir, source):
+        for batch, batch_files, problems in _batches(files, input_dir, source):
             _parse_batch(con, source, batch, work, read)
             _file_problems(source, problems, work, read)
-            seen += batch.num_rows + len(problems)
+            seen += batch_files + len(problems)
             if progress and total:
                 progress(f"{name}: parsed {seen}/{total} files")
-        dupes: Counter = Counter()
+        counts = {"loaded": Counter(), "duplicates": Counter()}
         loaded_by_entity = {
-            e.name: _finalize_entity(con, e, work, out, dupes) for e in source.entities
+            e.name: _finalize_entity(con, e, work, out, counts) for e in source.entities
         }
-        loaded_by_file: Counter = Counter()
-        for entity in source.entities:
-            for file, n in con.execute(
-                "select _file, count(*) from read_parquet(?) group by _file",
-                [str(out / f"{entity.name}.parquet")],
-            ).fetchall():
-                loaded_by_file[file] += n
+        loaded_by_file, dupes = counts["loaded"], counts["duplicates"]
         quarantine_parts = work.parts("_quarantine")
         if quarantine_parts:
             quarantine = con.execute(

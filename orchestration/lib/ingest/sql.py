@@ -41,26 +41,6 @@ def _page_ok(text: str, arrays: tuple[str, ...]) -> str:
     )
 
 
-def lines_sql() -> str:
-    """Split each file's text of the `batch` relation into (file, position, rec) lines."""
-    return """
-        with split as (
-            select file, string_split(text, chr(10)) as lines from batch
-        ),
-        numbered as (
-            select file, unnest(lines) as line, unnest(range(len(lines))) as position from split
-        )
-        select
-            file,
-            position,
-            rtrim(line, chr(13)) as rec,
-            cast(null as varchar) as page_reason,
-            cast(null as varchar) as form_guid
-        from numbered
-        where trim(rtrim(line, chr(13))) <> ''
-    """
-
-
 def page_records_sql(entity: Entity, all_arrays: tuple[str, ...]) -> str:
     """Unnest the entity's array of each page; a page that is unusable yields one bad record."""
     # A bad page is reported once, under the source's first entity, so it counts once.
@@ -102,15 +82,17 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
     paths = ", ".join(_literal(f.path) for f in fields)
     raw_cols = [f"v[{i + 1}]" for i in range(len(fields))]
     pairs = list(zip(fields, raw_cols, strict=True))
-    typed = [f"{_typed(f, raw)} as {_quote_ident(f.name)}" for f, raw in pairs]
+    # Typed once, in their own CTE, as _t1.._tn: the timestamp checks reuse them.
+    typed_exprs = [f"{_typed(f, raw)} as _t{i + 1}" for i, (f, raw) in enumerate(pairs)]
+    typed = [f"_t{i + 1} as {_quote_ident(f.name)}" for i, f in enumerate(fields)]
     checks = []
-    for f, raw in pairs:
+    for i, (f, raw) in enumerate(pairs):
         key = f.path.removeprefix("$.")
         if f.name in entity.required:
             checks.append(f"case when {raw} is null then {_literal('missing ' + key)} end")
         if f.kind == "ts":
             checks.append(
-                f"case when {raw} is not null and ({_typed(f, raw)}) is null "
+                f"case when {raw} is not null and _t{i + 1} is null "
                 f"then {_literal('unparsable timestamp ' + key + ': ')} || left({raw}, 80) end"
             )
     extra_cols: list[str] = []
@@ -156,12 +138,19 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
                 case when shape_reason is null and form_guid is not null
                     then json_extract(rec, '$.values[*]') end as vals
             from checked
+        ),
+        typed as (
+            select *, {", ".join(typed_exprs)} from extracted
+        ),
+        reasoned as (
+            select *, coalesce(shape_reason, {reason}) as _reason from typed
         )
         select
             {", ".join(typed + extra_cols)},
             file as _file,
             position as _position,
-            coalesce(shape_reason, {reason}) as _reason,
-            rec as _raw
-        from extracted
+            _reason,
+            -- Only a quarantined record keeps its text, without the line ending it was read with.
+            case when _reason is not null then rtrim(rec, chr(13) || chr(10)) end as _raw
+        from reasoned
     """
