@@ -191,6 +191,7 @@ def _connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
         }
     )
     con.execute("set TimeZone = 'UTC'")
+    # Landed tables are sets: nothing downstream reads them in file order.
     con.execute("set preserve_insertion_order = false")
     return con
 
@@ -248,9 +249,9 @@ def _file_problems(source: Source, problems: list[dict], work: _Work, read: Coun
     )
 
 
-def _dedup_sql(entity: Entity) -> str:
-    if not entity.dedup_key:
-        return "select *, 1 as _rank from read_parquet(?)"
+def _duplicates_sql(entity: Entity) -> str:
+    """(_file, _position) of every record that repeats an earlier-kept one, read from the parts'
+    key and order columns only (the window never holds the wide rows)."""
     keys = ", ".join(f'"{k}"' for k in entity.dedup_key)
     # Exports are chronological and their timestamps have whole seconds: of two versions with
     # the same updated time, the later copy is the newer one. Without a version time, the first
@@ -259,35 +260,44 @@ def _dedup_sql(entity: Entity) -> str:
         order = f'"{entity.newest_by}" desc nulls last, _file desc, _position desc'
     else:
         order = "_file, _position"
-    any_null = " or ".join(f'"{k}" is null' for k in entity.dedup_key)
     # Records without a key (e.g. Segment page views with no messageId) are all distinct.
+    any_null = " or ".join(f'"{k}" is null' for k in entity.dedup_key)
     return f"""
-        select *,
-            case when {any_null} then 1
-                else row_number() over (partition by {keys} order by {order})
-            end as _rank
-        from read_parquet(?)
+        select _file, _position
+        from (
+            select _file, _position,
+                row_number() over (partition by {keys} order by {order}) as _rank
+            from read_parquet(?)
+            where not ({any_null})
+        )
+        where _rank > 1
     """
 
 
 def _finalize_entity(con, entity: Entity, work: _Work, out: Path, counts: dict) -> int:
     """De-duplicate the entity's parts into `<entity>.parquet`; count kept and dropped per file."""
     parts = work.parts(entity.name)
-    con.execute(f"create or replace temp table ranked as {_dedup_sql(entity)}", [parts])
-    for file, kept, dropped in con.execute(
-        "select _file, count(*) filter (where _rank = 1), count(*) filter (where _rank > 1) "
-        "from ranked group by _file"
+    if entity.dedup_key:
+        con.execute(
+            f"create or replace temp table duplicates as {_duplicates_sql(entity)}", [parts]
+        )
+    else:
+        con.execute("create or replace temp table duplicates (_file varchar, _position bigint)")
+    for file, n in con.execute(
+        "select _file, count(*) from read_parquet(?) group by _file", [parts]
     ).fetchall():
-        counts["loaded"][file] += kept
-        counts["duplicates"][file] += dropped
-    # Landed in file order (DuckDB keeps an ORDER BY through COPY, threads or not), so a re-run
-    # writes the same file.
-    con.sql(
-        "select * exclude (_rank) from ranked where _rank = 1 order by _file, _position"
+        counts["loaded"][file] += n
+    for file, n in con.execute("select _file, count(*) from duplicates group by _file").fetchall():
+        counts["loaded"][file] -= n
+        counts["duplicates"][file] += n
+    # Not sorted: ordering the wide rows of a 1M-person stack's Segment messages cost 20 s, and
+    # every reader groups or filters (_file, _position say where each row came from).
+    con.read_parquet(parts).join(
+        con.table("duplicates"), "_file, _position", how="anti"
     ).write_parquet(str(out / f"{entity.name}.parquet"))
-    loaded = con.execute("select count(*) from ranked where _rank = 1").fetchone()[0]
-    con.execute("drop table ranked")
-    return loaded
+    return con.execute(
+        "select count(*) from read_parquet(?)", [str(out / f"{entity.name}.parquet")]
+    ).fetchone()[0]
 
 
 def _swap_in(new: Path, target: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from orchestration.lib.ingest.sources import FORM_VALUE_NAMES, Entity, Field, Source
 
 
@@ -76,11 +78,31 @@ def page_records_sql(entity: Entity, all_arrays: tuple[str, ...]) -> str:
     """
 
 
+def _text_structure(fields: tuple[Field, ...]) -> dict:
+    """The json_transform structure reading every field's path as text: one parse per record.
+
+    Like json_extract_string, a number keeps its digits, an object or array becomes its JSON text,
+    and a path through something that is not an object gives null.
+    """
+    structure: dict = {}
+    for f in fields:
+        *parents, leaf = f.path.removeprefix("$.").split(".")
+        node = structure
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = "VARCHAR"
+    return structure
+
+
+def _struct_path(column: str, path: str) -> str:
+    return column + "".join(f"[{_literal(k)}]" for k in path.removeprefix("$.").split("."))
+
+
 def parse_sql(source: Source, entity: Entity, records: str) -> str:
     """Typed columns plus `_reason` (null when the record is valid) for every raw record."""
     fields = entity.fields
-    paths = ", ".join(_literal(f.path) for f in fields)
-    raw_cols = [f"v[{i + 1}]" for i in range(len(fields))]
+    structure = _text_structure(fields)
+    raw_cols = [_struct_path("v", f.path) for f in fields]
     pairs = list(zip(fields, raw_cols, strict=True))
     # Typed once, in their own CTE, as _t1.._tn: the timestamp checks reuse them.
     typed_exprs = [f"{_typed(f, raw)} as _t{i + 1}" for i, (f, raw) in enumerate(pairs)]
@@ -104,7 +126,7 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
             )
             extra_cols.append(f"{value} as {_quote_ident(name)}")
         extra_cols.append(
-            "coalesce(v[1], 'h:' || md5(coalesce(form_guid, '') || '|' || "
+            f"coalesce({raw_cols[0]}, 'h:' || md5(coalesce(form_guid, '') || '|' || "
             "coalesce(json_extract_string(rec, '$.submittedAt'), '') || '|' || "
             "coalesce(json_extract(rec, '$.values')::varchar, ''))) as submission_key"
         )
@@ -134,7 +156,8 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
         ),
         extracted as (
             select *,
-                case when shape_reason is null then json_extract_string(rec, [{paths}]) end as v,
+                case when shape_reason is null
+                    then json_transform(rec, {_literal(json.dumps(structure))}) end as v,
                 case when shape_reason is null and form_guid is not null
                     then json_extract(rec, '$.values[*]') end as vals
             from checked
