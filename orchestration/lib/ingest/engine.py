@@ -20,10 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from duckdb.sqltypes import VARCHAR
 
 from orchestration.lib.ingest.lines import is_utf8, read_input, split_lines
 from orchestration.lib.ingest.sources import SOURCES, Entity, Source
-from orchestration.lib.ingest.sql import page_records_sql, parse_sql
+from orchestration.lib.ingest.sql import NORMALISE_EMAIL, page_records_sql, parse_sql
 
 BATCH_BYTES = 96 * 1024 * 1024
 
@@ -147,17 +148,11 @@ def _concat(parts: list[pa.Table], source: Source) -> pa.Table:
     )
 
 
-def _normalise_emails(table: pa.Table, entity: Entity, source: Source) -> pa.Table:
-    """NFKC, trim, lower-case every email column (SPEC section 4); empty becomes null."""
-    names = [f.name for f in entity.fields if f.kind == "email"]
-    if source.name == "hubspot_forms":
-        names.append("email")
-    for name in names:
-        col = table.column(name)
-        norm = pc.utf8_lower(pc.utf8_trim_whitespace(pc.utf8_normalize(col, form="NFKC")))
-        norm = pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
-        table = table.set_column(table.schema.get_field_index(name), name, norm)
-    return table
+def normalise_emails(values: pa.Array) -> pa.Array:
+    """NFKC, trim, lower-case (SPEC section 4); empty becomes null. DuckDB calls it (as
+    NORMALISE_EMAIL) for the values its SQL cannot show to be normal already."""
+    norm = pc.utf8_lower(pc.utf8_trim_whitespace(pc.utf8_normalize(values, form="NFKC")))
+    return pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
 
 
 class _Work:
@@ -172,6 +167,13 @@ class _Work:
         folder.mkdir(parents=True, exist_ok=True)
         self.count += 1
         pq.write_table(table, folder / f"part-{self.count:06d}.parquet")
+
+    def copy(self, con, kind: str, query: str) -> None:
+        """Write `query`'s rows as the next part of `kind` with DuckDB's (parallel) writer."""
+        folder = self.root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        self.count += 1
+        con.sql(query).write_parquet(str(folder / f"part-{self.count:06d}.parquet"))
 
     def parts(self, kind: str) -> list[str]:
         return sorted(str(p) for p in (self.root / kind).glob("part-*.parquet"))
@@ -191,24 +193,29 @@ def _connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
         }
     )
     con.execute("set TimeZone = 'UTC'")
+    con.create_function(
+        NORMALISE_EMAIL, normalise_emails, [VARCHAR], VARCHAR, type="arrow", side_effects=False
+    )
     # Landed tables are sets: nothing downstream reads them in file order.
     con.execute("set preserve_insertion_order = false")
     return con
 
 
 def _parse_batch(con, source: Source, batch: pa.Table, work: _Work, read: Counter) -> None:
+    """Parse into a DuckDB temp table, then write its valid rows as a part (DuckDB to Parquet,
+    in parallel) and its invalid ones to the quarantine: the wide rows never cross into Python."""
     con.register("batch", batch)
     arrays = tuple(e.array for e in source.entities if e.array)
     for entity in source.entities:
         records = (
             "select * from batch" if source.shape == "jsonl" else page_records_sql(entity, arrays)
         )
-        result = con.execute(parse_sql(source, entity, records)).to_arrow_table()
-        bad_mask = pc.is_valid(result.column("_reason"))
-        bad = result.filter(bad_mask)
-        good = result.filter(pc.invert(bad_mask)).drop_columns(["_reason", "_raw"])
-        for pair in pc.value_counts(result.column("_file").cast(pa.string())).to_pylist():
-            read[pair["values"]] += pair["counts"]
+        con.execute(f"create or replace temp table parsed as {parse_sql(source, entity, records)}")
+        for file, n in con.execute("select _file, count(*) from parsed group by _file").fetchall():
+            read[file] += n
+        bad = con.execute(
+            "select _file, _position, _reason, _raw from parsed where _reason is not null"
+        ).to_arrow_table()
         if bad.num_rows:
             work.write(
                 "_quarantine",
@@ -224,7 +231,10 @@ def _parse_batch(con, source: Source, batch: pa.Table, work: _Work, read: Counte
                     schema=QUARANTINE_SCHEMA,
                 ),
             )
-        work.write(entity.name, _normalise_emails(good, entity, source))
+        work.copy(
+            con, entity.name, "select * exclude (_reason, _raw) from parsed where _reason is null"
+        )
+        con.execute("drop table parsed")
     con.unregister("batch")
 
 

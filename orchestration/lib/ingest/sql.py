@@ -16,6 +16,19 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Registered by the engine on its connection (NFKC needs Python's or Arrow's Unicode tables).
+NORMALISE_EMAIL = "lead_parity_normalise_email"
+
+
+def _email(raw: str) -> str:
+    """SPEC section 4's email normalisation; values already normal (printable ASCII without
+    spaces, lower-case) skip the Python function."""
+    return (
+        f"case when regexp_full_match({raw}, '[!-~]+') and {raw} = lower({raw}) then {raw} "
+        f"else {NORMALISE_EMAIL}({raw}) end"
+    )
+
+
 def _typed(field: Field, raw: str) -> str:
     if field.kind == "ts":
         return (
@@ -28,6 +41,8 @@ def _typed(field: Field, raw: str) -> str:
         return f"try_cast(try_cast({raw} as double) as integer)"
     if field.kind == "bool":
         return f"try_cast({raw} as boolean)"
+    if field.kind == "email":
+        return _email(raw)
     return raw
 
 
@@ -119,11 +134,12 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
             )
     extra_cols: list[str] = []
     if source.name == "hubspot_forms":
-        for name in FORM_VALUE_NAMES:
-            value = (
+        for j, name in enumerate(FORM_VALUE_NAMES):
+            typed_exprs.append(
                 "json_extract_string(list_filter(vals, lambda x: "
-                f"json_extract_string(x, '$.name') = {_literal(name)})[1], '$.value')"
+                f"json_extract_string(x, '$.name') = {_literal(name)})[1], '$.value') as _v{j}"
             )
+            value = _email(f"_v{j}") if name == "email" else f"_v{j}"
             extra_cols.append(f"{value} as {_quote_ident(name)}")
         extra_cols.append(
             f"coalesce({raw_cols[0]}, 'h:' || md5(coalesce(form_guid, '') || '|' || "
