@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from duckdb.sqltypes import VARCHAR
 
-from orchestration.lib.ingest.lines import is_utf8, read_input, split_lines
+from orchestration.lib.ingest.lines import is_utf8, read_input, split_lines, whole_text
 from orchestration.lib.ingest.sources import SOURCES, Entity, Source
 from orchestration.lib.ingest.sql import NORMALISE_EMAIL, page_records_sql, parse_sql
 
@@ -77,12 +77,6 @@ def list_input_files(folder: Path, source: Source) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def _whole(data: bytes) -> pa.Array:
-    """A one-value string array over `data` (already checked to be UTF-8), without a copy."""
-    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
-    return pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
-
-
 def _lines_part(rel: str, data: bytes) -> pa.Table:
     lines, positions = split_lines(data)
     n = len(lines)
@@ -102,7 +96,7 @@ def _page_part(rel: str, guid: str | None, data: bytes) -> pa.Table:
         {
             "file": pa.array([rel], pa.string()),
             "form_guid": pa.array([guid], pa.string()),
-            "text": _whole(data),
+            "text": whole_text(data),
         }
     )
 
