@@ -156,18 +156,18 @@ class _Work:
         self.root = root
         self.count = 0
 
-    def write(self, kind: str, table: pa.Table) -> None:
+    def _next_part(self, kind: str) -> Path:
         folder = self.root / kind
         folder.mkdir(parents=True, exist_ok=True)
         self.count += 1
-        pq.write_table(table, folder / f"part-{self.count:06d}.parquet")
+        return folder / f"part-{self.count:06d}.parquet"
+
+    def write(self, kind: str, table: pa.Table) -> None:
+        pq.write_table(table, self._next_part(kind))
 
     def copy(self, con, kind: str, query: str) -> None:
         """Write `query`'s rows as the next part of `kind` with DuckDB's (parallel) writer."""
-        folder = self.root / kind
-        folder.mkdir(parents=True, exist_ok=True)
-        self.count += 1
-        con.sql(query).write_parquet(str(folder / f"part-{self.count:06d}.parquet"))
+        con.sql(query).write_parquet(str(self._next_part(kind)))
 
     def parts(self, kind: str) -> list[str]:
         return sorted(str(p) for p in (self.root / kind).glob("part-*.parquet"))
@@ -287,21 +287,22 @@ def _finalize_entity(con, entity: Entity, work: _Work, out: Path, counts: dict) 
         )
     else:
         con.execute("create or replace temp table duplicates (_file varchar, _position bigint)")
+    loaded = 0
     for file, n in con.execute(
         "select _file, count(*) from read_parquet(?) group by _file", [parts]
     ).fetchall():
         counts["loaded"][file] += n
+        loaded += n
     for file, n in con.execute("select _file, count(*) from duplicates group by _file").fetchall():
         counts["loaded"][file] -= n
         counts["duplicates"][file] += n
+        loaded -= n
     # Not sorted: ordering the wide rows of a 1M-person stack's Segment messages cost 20 s, and
     # every reader groups or filters (_file, _position say where each row came from).
     con.read_parquet(parts).join(
         con.table("duplicates"), "_file, _position", how="anti"
     ).write_parquet(str(out / f"{entity.name}.parquet"))
-    return con.execute(
-        "select count(*) from read_parquet(?)", [str(out / f"{entity.name}.parquet")]
-    ).fetchone()[0]
+    return loaded
 
 
 def _swap_in(new: Path, target: Path) -> None:

@@ -101,7 +101,7 @@ def _text_structure(fields: tuple[Field, ...]) -> dict:
     """
     structure: dict = {}
     for f in fields:
-        *parents, leaf = f.path.removeprefix("$.").split(".")
+        *parents, leaf = _path_keys(f.path)
         node = structure
         for key in parents:
             node = node.setdefault(key, {})
@@ -109,8 +109,13 @@ def _text_structure(fields: tuple[Field, ...]) -> dict:
     return structure
 
 
+def _path_keys(path: str) -> list[str]:
+    """'$.context.traits.email' -> ['context', 'traits', 'email'] (code-owned paths only)."""
+    return path.removeprefix("$.").split(".")
+
+
 def _struct_path(column: str, path: str) -> str:
-    return column + "".join(f"[{_literal(k)}]" for k in path.removeprefix("$.").split("."))
+    return column + "".join(f"[{_literal(k)}]" for k in _path_keys(path))
 
 
 def parse_sql(source: Source, entity: Entity, records: str) -> str:
