@@ -6,12 +6,6 @@ record_leads as (
 
 ),
 
-records as (
-
-    select * from {{ ref('int_identity__records_unioned') }}
-
-),
-
 collected as (
 
     select * from {{ ref('int_identity__identifiers_collected') }}
@@ -46,10 +40,8 @@ lead_records as (
         coalesce(record_leads.component_node_id, record_leads.record_code) as lead_code,
         record_leads.record_type,
         record_leads.record_code,
-        records.record_at
+        record_leads.record_at
     from record_leads
-    inner join records
-        on record_leads.record_code = records.record_code
 
 ),
 

@@ -1,4 +1,5 @@
-{#- One lead per record. A record's lead is the component of its identifiers, keyed by a hash of
+{#- One lead per record: every record of int_identity__records_unioned, once (left joins on
+    keys that are unique on the right). A record's lead is the component of its identifiers, keyed by a hash of
     the component's earliest identifier, so a component that only gains later identifiers keeps
     its key; a record with no unguarded identifier is a lead of its own. -#}
 with
@@ -39,6 +40,7 @@ final as (
         records.record_type,
         records.record_id,
         records.record_code,
+        records.record_at,
         clustered.component_node_id,
         coalesce(
             component_keys.lead_key,
