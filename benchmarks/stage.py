@@ -124,12 +124,14 @@ def _dbt_build_spark(args) -> dict:
 
 def _sql_baseline(args) -> dict:
     """The dbt build's logic as one DuckDB script (benchmarks/sql_baseline.py); checks that it
-    gives the same marts and ops tables as the dbt-built warehouse."""
+    gives the same marts and ops tables as the dbt-built warehouse. Its seconds are the script's
+    alone: the check afterwards is not part of the baseline."""
     built = RunPaths(Path(args.warehouse).resolve())
     database = built.data_dir / "sql_baseline" / built.warehouse.name
     result = sql_baseline.run(built.dbt_target / "manifest.json", database, _model_group)
     differences = sql_baseline.compare(database, built.warehouse)
     return {
+        "seconds": round(result["seconds"], 2),
         "groups": {k: round(v, 2) for k, v in sorted(result["groups"].items())},
         "models": result["models"],
         "identical_to_dbt": not any(differences.values()),
@@ -172,7 +174,8 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     figures = STAGES[args.stage](args)
-    seconds = time.perf_counter() - start
+    # A stage may time a part of its work only (the SQL baseline leaves out its own check).
+    seconds = figures.pop("seconds", time.perf_counter() - start)
     peak_kb = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
