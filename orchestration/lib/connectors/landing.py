@@ -52,14 +52,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def remove_stale_temp_files(folder: Path) -> int:
-    """Delete temp files a killed run left behind; they never held a landed page."""
+def remove_stale_temp_files(folder: Path, name: str = "") -> int:
+    """Delete temp files a killed run left behind in ``folder`` (only ``name``'s, when given);
+    a temp file never held a landed page or a saved cursor."""
     if not folder.is_dir():
         return 0
     removed = 0
-    for tmp in folder.glob(f".*{_TEMP_MARK}*"):
-        tmp.unlink(missing_ok=True)
-        removed += 1
+    for tmp in folder.iterdir():
+        stale = (
+            tmp.name.startswith(f".{name}{_TEMP_MARK}")
+            if name
+            else tmp.name.startswith(".") and _TEMP_MARK in tmp.name
+        )
+        if stale:
+            tmp.unlink(missing_ok=True)
+            removed += 1
     return removed
 
 
@@ -110,6 +117,9 @@ def load_state(input_dir: Path, stream: str) -> dict[str, Any]:
     """The saved cursor of ``stream``; empty when none. An unreadable one restarts the stream
     (re-fetched records are de-duplicated downstream, so restarting loses nothing)."""
     path = state_path(input_dir, stream)
+    # A run killed while saving this cursor left its temp file; the cursor itself is intact.
+    if remove_stale_temp_files(path.parent, path.name):
+        log.info("removed the temp file of an interrupted cursor save of %s", stream)
     if not path.exists():
         return {}
     try:
