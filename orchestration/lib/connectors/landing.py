@@ -34,7 +34,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that it is either absent, the old content, or all of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A leading dot and a non-.json suffix keep temp files out of every reader's glob.
-    tmp = path.with_name(f".{path.name}{_TEMP_MARK}{os.getpid()}")
+    tmp = path.with_name(f"{_temp_prefix(path.name)}{os.getpid()}")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
@@ -52,6 +52,10 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _temp_prefix(name: str) -> str:
+    return f".{name}{_TEMP_MARK}"
+
+
 def remove_stale_temp_files(folder: Path, name: str = "") -> int:
     """Delete temp files a killed run left behind in ``folder`` (only ``name``'s, when given);
     a temp file never held a landed page or a saved cursor."""
@@ -60,7 +64,7 @@ def remove_stale_temp_files(folder: Path, name: str = "") -> int:
     removed = 0
     for tmp in folder.iterdir():
         stale = (
-            tmp.name.startswith(f".{name}{_TEMP_MARK}")
+            tmp.name.startswith(_temp_prefix(name))
             if name
             else tmp.name.startswith(".") and _TEMP_MARK in tmp.name
         )

@@ -1,7 +1,7 @@
 {#- One lead per record: every record of int_identity__records_unioned, once (left joins on
-    keys that are unique on the right). A record's lead is the component of its identifiers, keyed by a hash of
-    the component's earliest identifier, so a component that only gains later identifiers keeps
-    its key; a record with no unguarded identifier is a lead of its own. -#}
+    keys that are unique on the right). A record's lead is the component of its identifiers,
+    keyed by a hash of the component's earliest identifier, so a component that only gains later
+    identifiers keeps its key; a record with no unguarded identifier is a lead of its own. -#}
 with
 
 records as (
