@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import json
+import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -252,4 +253,99 @@ def test_of_two_versions_updated_in_the_same_second_the_later_copy_wins(tmp_path
     assert rows(folder / "ledger.parquet", "select file, duplicates from t order by file") == [
         ("zendesk_tickets/p1.json", 1),
         ("zendesk_tickets/p2.json", 0),
+    ]
+
+
+EMAIL_CASES = {
+    # ASCII values are normalised in SQL, the others by the engine afterwards: both must agree
+    # with SPEC section 4 (NFKC, trim, lower-case, empty is null).
+    "a": " Ann@Acme.com ",
+    "b": "\tJOE@X.COM\x1c",
+    "c": "   ",
+    "d": "ＢＯＢ@Corp.com",
+    "e": "\u3000Zoë@Ex.com\u2003",
+    "f": "\u3000",
+    "g": "o'neil@x.com",
+    "h": "ＢＯＢ@Corp.com",  # the same non-ASCII value twice: one mapping, both rows updated
+}
+
+
+def test_every_email_column_is_normalised_as_spec_section_4_says(tmp_path):
+    inp = tmp_path / "input"
+    write_jsonl(
+        inp / "segment" / "a.jsonl",
+        [
+            track(
+                mid, properties={"email": e}, traits={"email": e}, context={"traits": {"email": e}}
+            )
+            for mid, e in EMAIL_CASES.items()
+        ],
+    )
+    contacts = [
+        {
+            "id": mid,
+            "properties": {"email": e, "hs_additional_emails": e, "createdate": "2026-10-10"},
+        }
+        for mid, e in EMAIL_CASES.items()
+    ]
+    write_page(inp / "hubspot_contacts" / "p1.json", {"results": contacts})
+    forms = [
+        {
+            "conversionId": mid,
+            "submittedAt": 1760090460000,
+            "values": [{"name": "email", "value": e}],
+        }
+        for mid, e in EMAIL_CASES.items()
+    ]
+    write_page(inp / "hubspot_forms" / "g1" / "p1.json", {"results": forms})
+    landed = tmp_path / "landed"
+    ingest_all(inp, landed)
+
+    expected = sorted(
+        (mid, unicodedata.normalize("NFKC", e).strip().lower() or None)
+        for mid, e in EMAIL_CASES.items()
+    )
+    segment = landed / "segment" / "messages.parquet"
+    for column in ("properties_email", "traits_email", "context_traits_email"):
+        assert rows(segment, f"select message_id, {column} from t order by 1") == expected
+    contacts_file = landed / "hubspot_contacts" / "contacts.parquet"
+    for column in ("email", "hs_additional_emails"):
+        assert rows(contacts_file, f"select contact_id, {column} from t order by 1") == expected
+    submissions = landed / "hubspot_forms" / "submissions.parquet"
+    assert rows(submissions, "select conversion_id, email from t order by 1") == expected
+
+
+def test_records_that_are_not_objects_are_quarantined_wherever_they_start(tmp_path):
+    inp = tmp_path / "input"
+    write_jsonl(
+        inp / "segment" / "a.jsonl",
+        [
+            '  {"type": "track", "messageId": "m1", "timestamp": "2026-10-10T10:00:00Z"}',
+            "[1, 2]",
+            ' "text"',
+            "{bad",
+        ],
+    )
+    write_page(
+        inp / "hubspot_contacts" / "p1.json",
+        {"results": [5, {"id": "1", "properties": {"createdate": "2026-10-10"}}]},
+    )
+    write_page(inp / "hubspot_contacts" / "p2.json", '  \n {"results": []}')
+    write_page(inp / "hubspot_contacts" / "p3.json", "  [1]")
+    landed = tmp_path / "landed"
+    ingest_all(inp, landed)
+    assert rows(landed / "segment" / "messages.parquet", "select message_id from t") == [("m1",)]
+    assert rows(landed / "segment" / "quarantine.parquet", "select position, reason from t") == [
+        (1, "record is not a JSON object"),
+        (2, "record is not a JSON object"),
+        (3, "not valid JSON"),
+    ]
+    assert rows(landed / "hubspot_contacts" / "contacts.parquet", "select contact_id from t") == [
+        ("1",)
+    ]
+    assert rows(
+        landed / "hubspot_contacts" / "quarantine.parquet", "select file, position, reason from t"
+    ) == [
+        ("hubspot_contacts/p1.json", 0, "record is not a JSON object"),
+        ("hubspot_contacts/p3.json", 0, "page is not a JSON object"),
     ]

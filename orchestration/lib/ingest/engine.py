@@ -20,11 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from duckdb.sqltypes import VARCHAR
 
 from orchestration.lib.ingest.lines import is_utf8, read_input, split_lines, whole_text
 from orchestration.lib.ingest.sources import SOURCES, Entity, Source
-from orchestration.lib.ingest.sql import NORMALISE_EMAIL, page_records_sql, parse_sql
+from orchestration.lib.ingest.sql import email_columns, page_records_sql, pages_sql, parse_sql
 
 BATCH_BYTES = 96 * 1024 * 1024
 
@@ -77,10 +76,15 @@ def list_input_files(folder: Path, source: Source) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
+# DuckDB scans a registered Arrow table one record batch per thread: a file's lines in one batch
+# would be parsed on one core.
+CHUNK_LINES = 50_000
+
+
 def _lines_part(rel: str, data: bytes) -> pa.Table:
     lines, positions = split_lines(data)
     n = len(lines)
-    return pa.table(
+    table = pa.table(
         {
             "file": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [rel]),
             "position": pa.array(positions),
@@ -89,6 +93,7 @@ def _lines_part(rel: str, data: bytes) -> pa.Table:
             "form_guid": pa.nulls(n, pa.string()),
         }
     )
+    return pa.Table.from_batches(table.to_batches(max_chunksize=CHUNK_LINES), table.schema)
 
 
 def _page_part(rel: str, guid: str | None, data: bytes) -> pa.Table:
@@ -143,10 +148,34 @@ def _concat(parts: list[pa.Table], source: Source) -> pa.Table:
 
 
 def normalise_emails(values: pa.Array) -> pa.Array:
-    """NFKC, trim, lower-case (SPEC section 4); empty becomes null. DuckDB calls it (as
-    NORMALISE_EMAIL) for the values its SQL cannot show to be normal already."""
+    """NFKC, trim, lower-case (SPEC section 4); empty becomes null."""
     norm = pc.utf8_lower(pc.utf8_trim_whitespace(pc.utf8_normalize(values, form="NFKC")))
     return pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
+
+
+def _normalise_non_ascii_emails(con, table: str, columns: list[str]) -> None:
+    """Normalise the email values the parse left raw (non-ASCII ones, a few per thousand) in
+    `table`: one Arrow call over their distinct values, then an update per column."""
+    if not columns:
+        return
+    raw = con.execute(
+        " union ".join(
+            f'select "{c}" as raw from {table} where strlen("{c}") <> length("{c}")'
+            for c in columns
+        )
+    ).to_arrow_table()
+    if not raw.num_rows:
+        return
+    mapping = pa.table(
+        {"raw": raw.column("raw"), "norm": normalise_emails(raw.column("raw").combine_chunks())}
+    )
+    con.register("email_map", mapping)
+    for c in columns:
+        con.execute(
+            f'update {table} set "{c}" = email_map.norm from email_map '
+            f'where {table}."{c}" = email_map.raw'
+        )
+    con.unregister("email_map")
 
 
 class _Work:
@@ -164,10 +193,6 @@ class _Work:
 
     def write(self, kind: str, table: pa.Table) -> None:
         pq.write_table(table, self._next_part(kind))
-
-    def copy(self, con, kind: str, query: str) -> None:
-        """Write `query`'s rows as the next part of `kind` with DuckDB's (parallel) writer."""
-        con.sql(query).write_parquet(str(self._next_part(kind)))
 
     def parts(self, kind: str) -> list[str]:
         return sorted(str(p) for p in (self.root / kind).glob("part-*.parquet"))
@@ -187,49 +212,57 @@ def _connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
         }
     )
     con.execute("set TimeZone = 'UTC'")
-    con.create_function(
-        NORMALISE_EMAIL, normalise_emails, [VARCHAR], VARCHAR, type="arrow", side_effects=False
-    )
     # Landed tables are sets: nothing downstream reads them in file order.
     con.execute("set preserve_insertion_order = false")
     return con
 
 
-def _parse_batch(con, source: Source, batch: pa.Table, work: _Work, read: Counter) -> None:
-    """Parse into a DuckDB temp table, then write its valid rows as a part (DuckDB to Parquet,
-    in parallel) and its invalid ones to the quarantine: the wide rows never cross into Python."""
+def _parsed(entity: Entity) -> str:
+    """The temp table collecting an entity's parsed records (valid or not) over all batches."""
+    return f'"parsed_{entity.name}"'
+
+
+def _parse_batch(con, source: Source, batch: pa.Table) -> None:
+    """Parse a batch into each entity's temp table. The rows stay in DuckDB (which spills them
+    to the scratch folder past its memory limit): no Parquet part to write and read back."""
     con.register("batch", batch)
     arrays = tuple(e.array for e in source.entities if e.array)
+    if source.shape == "page":
+        con.execute(f"create or replace temp table pages as {pages_sql(arrays)}")
     for entity in source.entities:
         records = (
             "select * from batch" if source.shape == "jsonl" else page_records_sql(entity, arrays)
         )
-        con.execute(f"create or replace temp table parsed as {parse_sql(source, entity, records)}")
-        for file, n in con.execute("select _file, count(*) from parsed group by _file").fetchall():
-            read[file] += n
-        bad = con.execute(
-            "select _file, _position, _reason, _raw from parsed where _reason is not null"
-        ).to_arrow_table()
-        if bad.num_rows:
-            work.write(
-                "_quarantine",
-                pa.table(
-                    {
-                        "source": pa.array([source.name] * bad.num_rows, pa.string()),
-                        "file": bad.column("_file").cast(pa.string()),
-                        "position": bad.column("_position").cast(pa.int64()),
-                        "entity": pa.array([entity.name] * bad.num_rows, pa.string()),
-                        "reason": bad.column("_reason").cast(pa.string()),
-                        "raw": bad.column("_raw").cast(pa.string()),
-                    },
-                    schema=QUARANTINE_SCHEMA,
-                ),
-            )
-        work.copy(
-            con, entity.name, "select * exclude (_reason, _raw) from parsed where _reason is null"
-        )
-        con.execute("drop table parsed")
+        query = parse_sql(source, entity, records)
+        con.execute(f"create temp table if not exists {_parsed(entity)} as {query} with no data")
+        con.execute(f"insert into {_parsed(entity)} {query}")
+    con.execute("drop table if exists pages")
     con.unregister("batch")
+
+
+def _account_parsed(con, source: Source, entity: Entity, work: _Work, read: Counter) -> None:
+    """Count every parsed record per file and write the invalid ones to the quarantine."""
+    table = _parsed(entity)
+    for file, n in con.execute(f"select _file, count(*) from {table} group by _file").fetchall():
+        read[file] += n
+    bad = con.execute(
+        f"select _file, _position, _reason, _raw from {table} where _reason is not null"
+    ).to_arrow_table()
+    if bad.num_rows:
+        work.write(
+            "_quarantine",
+            pa.table(
+                {
+                    "source": pa.array([source.name] * bad.num_rows, pa.string()),
+                    "file": bad.column("_file").cast(pa.string()),
+                    "position": bad.column("_position").cast(pa.int64()),
+                    "entity": pa.array([entity.name] * bad.num_rows, pa.string()),
+                    "reason": bad.column("_reason").cast(pa.string()),
+                    "raw": bad.column("_raw").cast(pa.string()),
+                },
+                schema=QUARANTINE_SCHEMA,
+            ),
+        )
 
 
 def _file_problems(source: Source, problems: list[dict], work: _Work, read: Counter) -> None:
@@ -254,7 +287,7 @@ def _file_problems(source: Source, problems: list[dict], work: _Work, read: Coun
 
 
 def _duplicates_sql(entity: Entity) -> str:
-    """(_file, _position) of every record that repeats an earlier-kept one, read from the parts'
+    """(_file, _position) of every valid record that repeats an earlier-kept one, read from the
     key and order columns only (the window never holds the wide rows)."""
     keys = ", ".join(f'"{k}"' for k in entity.dedup_key)
     # Exports are chronological and their timestamps have whole seconds: of two versions with
@@ -266,30 +299,36 @@ def _duplicates_sql(entity: Entity) -> str:
         order = "_file, _position"
     # Records without a key (e.g. Segment page views with no messageId) are all distinct.
     any_null = " or ".join(f'"{k}" is null' for k in entity.dedup_key)
+    # Only keys seen more than once are ranked: a hash aggregate finds them in half the time the
+    # window took to sort every record.
     return f"""
+        with keyed as (
+            select * from {_parsed(entity)} where _reason is null and not ({any_null})
+        ),
+        repeated as (
+            select {keys} from keyed group by all having count(*) > 1
+        )
         select _file, _position
         from (
             select _file, _position,
                 row_number() over (partition by {keys} order by {order}) as _rank
-            from read_parquet(?)
-            where not ({any_null})
+            from keyed semi join repeated using ({keys})
         )
         where _rank > 1
     """
 
 
-def _finalize_entity(con, entity: Entity, work: _Work, out: Path, counts: dict) -> int:
-    """De-duplicate the entity's parts into `<entity>.parquet`; count kept and dropped per file."""
-    parts = work.parts(entity.name)
+def _finalize_entity(con, entity: Entity, out: Path, counts: dict) -> int:
+    """De-duplicate the entity's valid records into `<entity>.parquet`; count kept and dropped
+    per file."""
+    table = _parsed(entity)
     if entity.dedup_key:
-        con.execute(
-            f"create or replace temp table duplicates as {_duplicates_sql(entity)}", [parts]
-        )
+        con.execute(f"create or replace temp table duplicates as {_duplicates_sql(entity)}")
     else:
         con.execute("create or replace temp table duplicates (_file varchar, _position bigint)")
     loaded = 0
     for file, n in con.execute(
-        "select _file, count(*) from read_parquet(?) group by _file", [parts]
+        f"select _file, count(*) from {table} where _reason is null group by _file"
     ).fetchall():
         counts["loaded"][file] += n
         loaded += n
@@ -299,9 +338,10 @@ def _finalize_entity(con, entity: Entity, work: _Work, out: Path, counts: dict) 
         loaded -= n
     # Not sorted: ordering the wide rows of a 1M-person stack's Segment messages cost 20 s, and
     # every reader groups or filters (_file, _position say where each row came from).
-    con.read_parquet(parts).join(
+    con.sql(f"select * exclude (_reason, _raw) from {table} where _reason is null").join(
         con.table("duplicates"), "_file, _position", how="anti"
     ).write_parquet(str(out / f"{entity.name}.parquet"))
+    con.execute(f"drop table {table}")
     return loaded
 
 
@@ -336,15 +376,16 @@ def ingest_source(
         total = len(files)
         seen = 0
         for batch, batch_files, problems in _batches(files, input_dir, source):
-            _parse_batch(con, source, batch, work, read)
+            _parse_batch(con, source, batch)
             _file_problems(source, problems, work, read)
             seen += batch_files + len(problems)
             if progress and total:
                 progress(f"{name}: parsed {seen}/{total} files")
+        for entity in source.entities:
+            _normalise_non_ascii_emails(con, _parsed(entity), email_columns(source, entity))
+            _account_parsed(con, source, entity, work, read)
         counts = {"loaded": Counter(), "duplicates": Counter()}
-        loaded_by_entity = {
-            e.name: _finalize_entity(con, e, work, out, counts) for e in source.entities
-        }
+        loaded_by_entity = {e.name: _finalize_entity(con, e, out, counts) for e in source.entities}
         loaded_by_file, dupes = counts["loaded"], counts["duplicates"]
         quarantine_parts = work.parts("_quarantine")
         if quarantine_parts:
