@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from orchestration.lib.ingest.lines import is_utf8, read_input, split_lines, whole_text
+from orchestration.lib.ingest.prefetch import prefetched
 from orchestration.lib.ingest.sources import SOURCES, Entity, Source
 from orchestration.lib.ingest.sql import email_columns, page_records_sql, pages_sql, parse_sql
 
@@ -79,6 +80,7 @@ def list_input_files(folder: Path, source: Source) -> list[Path]:
 # DuckDB scans a registered Arrow table one record batch per thread: a file's lines in one batch
 # would be parsed on one core.
 CHUNK_LINES = 50_000
+CHUNK_PAGES = 32
 
 
 def _lines_part(rel: str, data: bytes) -> pa.Table:
@@ -93,7 +95,11 @@ def _lines_part(rel: str, data: bytes) -> pa.Table:
             "form_guid": pa.nulls(n, pa.string()),
         }
     )
-    return pa.Table.from_batches(table.to_batches(max_chunksize=CHUNK_LINES), table.schema)
+    return _rechunked(table, CHUNK_LINES)
+
+
+def _rechunked(table: pa.Table, rows: int) -> pa.Table:
+    return pa.Table.from_batches(table.to_batches(max_chunksize=rows), table.schema)
 
 
 def _page_part(rel: str, guid: str | None, data: bytes) -> pa.Table:
@@ -198,16 +204,16 @@ class _Work:
         return sorted(str(p) for p in (self.root / kind).glob("part-*.parquet"))
 
 
-# De-duplicating a big source holds all its rows at once; past this DuckDB spills to the
-# scratch folder instead of growing (a 1M-person stack peaked at 4.8 GB without it).
-MEMORY_LIMIT = os.environ.get("LEAD_PARITY_INGEST_MEMORY_LIMIT", "2GB")
+# A source's parsed records stay in DuckDB until de-duplicated; past this it spills them to the
+# scratch folder instead of growing (a 1M-person stack peaked at 4.8 GB without a limit).
+MEMORY_LIMIT = "2GB"
 
 
-def _connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
+def _connect(spill_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         config={
             "threads": os.cpu_count() or 2,
-            "memory_limit": MEMORY_LIMIT,
+            "memory_limit": memory_limit,
             "temp_directory": str(spill_dir),
         }
     )
@@ -228,7 +234,10 @@ def _parse_batch(con, source: Source, batch: pa.Table) -> None:
     con.register("batch", batch)
     arrays = tuple(e.array for e in source.entities if e.array)
     if source.shape == "page":
-        con.execute(f"create or replace temp table pages as {pages_sql(arrays)}")
+        # Kept in Arrow in small batches, not a temp table: DuckDB scans a table one row group
+        # (122,880 rows, so every page of a batch) per thread.
+        pages = con.execute(pages_sql(arrays)).to_arrow_table()
+        con.register("pages", _rechunked(pages, CHUNK_PAGES))
     for entity in source.entities:
         records = (
             "select * from batch" if source.shape == "jsonl" else page_records_sql(entity, arrays)
@@ -236,7 +245,8 @@ def _parse_batch(con, source: Source, batch: pa.Table) -> None:
         query = parse_sql(source, entity, records)
         con.execute(f"create temp table if not exists {_parsed(entity)} as {query} with no data")
         con.execute(f"insert into {_parsed(entity)} {query}")
-    con.execute("drop table if exists pages")
+    if source.shape == "page":
+        con.unregister("pages")
     con.unregister("batch")
 
 
@@ -359,8 +369,10 @@ def ingest_source(
     input_dir: Path,
     landed_dir: Path,
     progress: Callable[[str], None] | None = None,
+    memory_limit: str = MEMORY_LIMIT,
 ) -> IngestResult:
-    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`."""
+    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`; its DuckDB
+    work spills to disk past `memory_limit`."""
     source = SOURCES[name]
     input_dir, landed_dir = Path(input_dir), Path(landed_dir)
     folder = input_dir / name
@@ -371,11 +383,11 @@ def ingest_source(
     out.mkdir(parents=True)
     work = _Work(scratch / "parts")
     read: Counter = Counter()
-    con = _connect(scratch / "spill")
+    con = _connect(scratch / "spill", memory_limit)
     try:
         total = len(files)
         seen = 0
-        for batch, batch_files, problems in _batches(files, input_dir, source):
+        for batch, batch_files, problems in prefetched(_batches(files, input_dir, source)):
             _parse_batch(con, source, batch)
             _file_problems(source, problems, work, read)
             seen += batch_files + len(problems)
