@@ -5,7 +5,7 @@ import duckdb
 
 from orchestration.defs.ingest.live import fetched_asset_by_source
 from orchestration.defs.resources import LeadParityConfig
-from orchestration.lib.ingest import SOURCES, ingest_sources
+from orchestration.lib.ingest import SOURCES, ingest_source
 
 SOURCE_DESCRIPTIONS = {
     "segment": "Segment track/identify/page messages from `segment/*.jsonl[.gz]`.",
@@ -38,75 +38,55 @@ def _quarantine_preview(landed_source_dir) -> str:
     return "\n".join(lines)
 
 
-def _materializations(source: str, result, selected: set[dg.AssetKey]):
-    common = {
-        "source_present": result.is_present,
-        "files": result.files,
-        "records_read": result.records_read,
-        "records_loaded": result.records_loaded,
-        "records_quarantined": result.records_quarantined,
-        "duplicates": result.duplicates,
-        "landed_dir": dg.MetadataValue.path(str(result.landed_dir)),
-    }
-    for table, key in landed_table_keys(source).items():
-        if key not in selected:
-            continue
-        metadata = dict(common)
-        if table in result.loaded_by_entity:
-            metadata["dagster/row_count"] = result.loaded_by_entity[table]
-        if table == "quarantine":
-            metadata["dagster/row_count"] = result.records_quarantined
-            metadata["preview"] = dg.MetadataValue.md(_quarantine_preview(result.landed_dir))
-        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-
-
-def _spec(source: str, table: str, key: dg.AssetKey) -> dg.AssetSpec:
+def _build_landed_asset(source: str) -> dg.AssetsDefinition:
+    keys = landed_table_keys(source)
     description = (
         SOURCE_DESCRIPTIONS[source]
         + " Bad records are quarantined, every record is counted in the ingestion ledger."
     )
-    return dg.AssetSpec(
-        key,
-        kinds={"python", "parquet"},
-        description=f"{table}: {description}",
-        # In live mode the pages must land before they are parsed.
-        deps=[fetched_asset_by_source[source]] if source in fetched_asset_by_source else [],
+
+    @dg.multi_asset(
+        name=f"{source}_landed",
+        group_name="ingest",
+        specs=[
+            dg.AssetSpec(
+                key,
+                kinds={"python", "parquet"},
+                description=f"{table}: {description}",
+                # In live mode the pages must land before they are parsed.
+                deps=[fetched_asset_by_source[source]] if source in fetched_asset_by_source else [],
+            )
+            for table, key in keys.items()
+        ],
     )
-
-
-@dg.multi_asset(
-    name="landed",
-    group_name="ingest",
-    specs=[
-        _spec(source, table, key)
-        for source in SOURCES
-        for table, key in landed_table_keys(source).items()
-    ],
-    # One step lands every selected source, two at a time (orchestration/lib/ingest/parallel.py):
-    # the in-process run cannot run two steps at once. Selecting one source's tables lands
-    # only that source.
-    can_subset=True,
-)
-def landed(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
-    paths = lead_parity.paths()
-    selected = set(context.selected_asset_keys)
-    sources = [s for s in SOURCES if selected & set(landed_table_keys(s).values())]
-    results = ingest_sources(sources, lead_parity.input_dir, paths.landed, context.log.info)
-    failed = []
-    for source, result in results.items():
-        if isinstance(result, BaseException):
-            context.log.error(f"{source}: {type(result).__name__}: {result}")
-            failed.append(source)
-            continue
+    def _landed(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
+        paths = lead_parity.paths()
+        result = ingest_source(
+            source, lead_parity.input_dir, paths.landed, progress=context.log.info
+        )
         context.log.info(
             f"{source}: read {result.records_read}, loaded {result.records_loaded}, "
             f"quarantined {result.records_quarantined}, duplicates {result.duplicates}"
         )
-        yield from _materializations(source, result, selected)
-    if failed:
-        raise dg.Failure(
-            "; ".join(f"{s}: {type(results[s]).__name__}: {results[s]}"[:400] for s in failed)
-        )
+        common = {
+            "source_present": result.is_present,
+            "files": result.files,
+            "records_read": result.records_read,
+            "records_loaded": result.records_loaded,
+            "records_quarantined": result.records_quarantined,
+            "duplicates": result.duplicates,
+            "landed_dir": dg.MetadataValue.path(str(result.landed_dir)),
+        }
+        for table, key in keys.items():
+            metadata = dict(common)
+            if table in result.loaded_by_entity:
+                metadata["dagster/row_count"] = result.loaded_by_entity[table]
+            if table == "quarantine":
+                metadata["dagster/row_count"] = result.records_quarantined
+                metadata["preview"] = dg.MetadataValue.md(_quarantine_preview(result.landed_dir))
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+    return _landed
 
 
-landed_assets = [landed]
+landed_assets = [_build_landed_asset(source) for source in SOURCES]
