@@ -54,13 +54,19 @@ def _typed(field: Field, raw: str) -> str:
     return raw
 
 
+def _not_an_object(text: str) -> str:
+    """True when `text`, valid JSON, is not an object. Text starting with "{" is one, so only the
+    rest pays json_type's parse (a nested CASE: DuckDB's AND would evaluate both sides)."""
+    return f"case when starts_with({text}, '{{') then false else json_type({text}) <> 'OBJECT' end"
+
+
 def pages_sql(arrays: tuple[str, ...]) -> str:
     """Each page of `batch` with its shape read once for all its entities: `array_types` (the
     JSON type at each of `arrays`) and `page_reason`, null when the page is a JSON object holding
     one of `arrays` as an array.
 
     json_type raises on invalid JSON and DuckDB does not short-circuit AND: nested CASEs keep the
-    parses to the pages that need them. Valid JSON starting with "{" is an object.
+    parses to the pages that need them.
     """
     paths = "[" + ", ".join(_literal(a) for a in arrays) + "]"
     names = ", ".join(a.removeprefix("$.") for a in arrays)
@@ -69,9 +75,7 @@ def pages_sql(arrays: tuple[str, ...]) -> str:
             select file, form_guid, text,
                 case
                     when not json_valid(text) then 'page is not valid JSON'
-                    when case when starts_with(text, '{{') then false
-                        else json_type(text) <> 'OBJECT' end
-                        then 'page is not a JSON object'
+                    when {_not_an_object("text")} then 'page is not a JSON object'
                 end as shape_reason
             from batch
         ),
@@ -192,8 +196,6 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
         reason = f"nullif(concat_ws('; ', {validity}), '')"
     # Check json_valid before anything parses the text: a bad line must become a reason, not an
     # error. A page's records are valid JSON already: DuckDB cut them out of a valid page.
-    # Valid JSON starting with "{" is an object, so only other texts need json_type's parse (a
-    # nested CASE, as AND would evaluate it anyway).
     valid = "" if source.shape == "page" else "when not json_valid(rec) then 'not valid JSON'"
     return f"""
         with recs as ({records}),
@@ -202,9 +204,7 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
                 case
                     when page_reason is not null then page_reason
                     {valid}
-                    when case when starts_with(rec, '{{') then false
-                        else json_type(rec) <> 'OBJECT' end
-                        then 'record is not a JSON object'
+                    when {_not_an_object("rec")} then 'record is not a JSON object'
                 end as shape_reason
             from recs
         ),
