@@ -185,7 +185,7 @@ def _normalise_non_ascii_emails(con, table: str, columns: list[str]) -> None:
 
 
 class _Work:
-    """Parts written per batch, later merged: keeps memory bounded for big sources."""
+    """Quarantine parts, written as bad records and files are found and merged at the end."""
 
     def __init__(self, root: Path):
         self.root = root
