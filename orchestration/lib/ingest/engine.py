@@ -24,7 +24,13 @@ import pyarrow.parquet as pq
 from orchestration.lib.ingest.lines import is_utf8, read_input, split_lines, whole_text
 from orchestration.lib.ingest.prefetch import prefetched
 from orchestration.lib.ingest.sources import SOURCES, Entity, Source
-from orchestration.lib.ingest.sql import email_columns, page_records_sql, pages_sql, parse_sql
+from orchestration.lib.ingest.sql import (
+    email_columns,
+    page_records_sql,
+    pages_sql,
+    parse_sql,
+    raw_emails_sql,
+)
 
 BATCH_BYTES = 96 * 1024 * 1024
 
@@ -164,12 +170,7 @@ def _normalise_non_ascii_emails(con, table: str, columns: list[str]) -> None:
     `table`: one Arrow call over their distinct values, then an update per column."""
     if not columns:
         return
-    raw = con.execute(
-        " union ".join(
-            f'select "{c}" as raw from {table} where strlen("{c}") <> length("{c}")'
-            for c in columns
-        )
-    ).to_arrow_table()
+    raw = con.execute(raw_emails_sql(table, columns)).to_arrow_table()
     if not raw.num_rows:
         return
     mapping = pa.table(

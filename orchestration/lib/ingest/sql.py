@@ -20,13 +20,18 @@ def _literal(text: str) -> str:
 _ASCII_WHITESPACE = "||".join(f"chr({c})" for c in (9, 10, 11, 12, 13, 28, 29, 30, 31, 32))
 
 
+def _is_ascii(value: str) -> str:
+    """True when `value` is ASCII: as many bytes as characters."""
+    return f"strlen({value}) = length({value})"
+
+
 def _email(raw: str) -> str:
     """SPEC section 4's email normalisation for ASCII values, which NFKC leaves as they are:
     trimmed, lower-cased, empty becomes null. Other values stay raw here and the engine
-    normalises them afterwards (`email_columns`): a Python function called from this query
+    normalises them afterwards (`raw_emails_sql`): a Python function called from this query
     costs DuckDB about a millisecond per vector it appears in, 40% of a Segment parse."""
     return (
-        f"case when strlen({raw}) = length({raw}) "
+        f"case when {_is_ascii(raw)} "
         f"then nullif(lower(trim({raw}, {_ASCII_WHITESPACE})), '') else {raw} end"
     )
 
@@ -35,6 +40,14 @@ def email_columns(source: Source, entity: Entity) -> list[str]:
     """Landed columns whose non-ASCII values the engine must still normalise."""
     names = [f.name for f in entity.fields if f.kind == "email"]
     return names + (["email"] if source.name == "hubspot_forms" else [])
+
+
+def raw_emails_sql(table: str, columns: list[str]) -> str:
+    """The distinct values of `columns` in `table` that `_email` left raw, as `raw`."""
+    return " union ".join(
+        f"select {_quote_ident(c)} as raw from {table} where not {_is_ascii(_quote_ident(c))}"
+        for c in columns
+    )
 
 
 def _typed(field: Field, raw: str) -> str:
