@@ -48,10 +48,15 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cores} cores ({cpu}), {mem_gb:.0f} GB"
 
 
+# The Spark stage runs in the Spark venv (`make setup-spark`); every other stage in this one.
+SPARK_PYTHON = HERE.parent / ".venv-spark" / "bin" / "python"
+
+
 def run_stage(stage: str, size: int, root: Path, as_of: str) -> dict:
     folder = root / f"{size}"
+    python = str(SPARK_PYTHON) if stage == "dbt_build_spark" else sys.executable
     cmd = [
-        sys.executable, str(HERE / "stage.py"), stage,
+        python, str(HERE / "stage.py"), stage,
         "--input", str(folder / "input"), "--warehouse", str(folder / "warehouse.duckdb"),
         "--leads", str(size), "--as-of", as_of,
     ]  # fmt: skip

@@ -2,6 +2,12 @@
 checks, run on DataFrames read from the warehouse; results land in ops.slo_evaluations and a
 static Data Docs site."""
 
+# Before anything imports great_expectations (see the module).
+from expectations import spark_connect_guard
+
+spark_connect_guard.install()
+
+# ruff: noqa: E402
 from expectations.context import data_docs_index, data_docs_url
 from expectations.evaluate import RuleOutcome, evaluate_all, evaluate_rule
 from expectations.frames import QualityInputError

@@ -60,7 +60,10 @@ def _check_spark_warehouse(path: Path) -> Path:
     if path.is_file():
         raise CliError(f"--engine spark needs a warehouse directory; {path} is a file")
     if find_spec("pyspark") is None or find_spec("dbt.adapters.spark") is None:
-        raise CliError("--engine spark needs the spark extra: pip install 'lead-parity[spark]'")
+        raise CliError(
+            "--engine spark needs pyspark and dbt-spark: `make setup-spark`, then run "
+            ".venv-spark/bin/lead-parity"
+        )
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise CliError("--engine spark needs Java 17 (java on PATH or JAVA_HOME)")
     _check_writable_folder(path, "warehouse directory")

@@ -9,8 +9,9 @@ are compared by the records they group, then every mart row by row.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 from engine_tables import as_multiset, duckdb_rows, key_mapping, spark_rows
@@ -30,6 +31,12 @@ MARTS = (
 )  # fmt: skip
 OPS = ("ingestion_ledger", "quarantined_records", "source_coverage")
 RECORD = ("record_type", "record_id")
+# pyspark lives in its own venv (`make setup-spark`); `make test` names its interpreter.
+SPARK_PYTHON = Path(
+    os.environ.get(
+        "LEAD_PARITY_SPARK_PYTHON", Path(__file__).resolve().parents[2] / ".venv-spark/bin/python"
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +48,9 @@ def engines(tmp_path_factory) -> dict:
     duck = root / "duckdb" / "warehouse.duckdb"
     build_warehouse(input_dir, duck, as_of=parse_as_of(as_of))
     spark = root / "spark"
+    assert SPARK_PYTHON.is_file(), f"{SPARK_PYTHON} is missing: run `make setup-spark`"
     done = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--engine", "spark",
+        [str(SPARK_PYTHON), "-m", "orchestration.cli", "run", "--engine", "spark",
          "--input", str(input_dir), "--warehouse", str(spark), "--as-of", as_of],
         capture_output=True, text=True, timeout=1200, check=False,
     )  # fmt: skip
