@@ -48,8 +48,8 @@ test-fast: setup
 	$(BIN)/pytest -q -ra -m "not slow and not browser and not spark"
 
 lint: setup
-	$(BIN)/ruff check orchestration expectations tests benchmarks
-	$(BIN)/ruff format --check orchestration expectations tests benchmarks
+	$(BIN)/ruff check lead_parity orchestration expectations tests benchmarks
+	$(BIN)/ruff format --check lead_parity orchestration expectations tests benchmarks
 
 # The dbt templater renders the models; the paths only need to exist as names.
 lint-sql: setup

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.paths import DBT_PROJECT_DIR
+from lead_parity.pipeline.paths import DBT_PROJECT_DIR
 
 
 @dataclass

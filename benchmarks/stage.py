@@ -14,12 +14,12 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.build import run_dbt
-from orchestration.lib.contract import load_contract, write_contract_tables
-from orchestration.lib.ingest import ingest_all
-from orchestration.lib.paths import RunPaths
-from orchestration.lib.simulate import simulate
-from orchestration.lib.timeparse import parse_as_of
+from lead_parity.contract import load_contract, write_contract_tables
+from lead_parity.pipeline.build import run_dbt
+from lead_parity.pipeline.ingest import ingest_all
+from lead_parity.pipeline.paths import RunPaths
+from lead_parity.pipeline.timeparse import parse_as_of
+from lead_parity.simulator import simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sql_baseline  # noqa: E402  (a sibling script, not a package)

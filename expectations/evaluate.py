@@ -25,7 +25,7 @@ from expectations.context import data_docs_url as site_url
 from expectations.suites import SUITES, UNIT_SEVERITY, SuiteSpec
 from expectations.suites.fct_conversions import is_high_intent
 from expectations.suites.fct_hop_parity_daily import is_judged
-from orchestration.lib.contract import Contract
+from lead_parity.contract import Contract
 
 SLO_COLUMNS = [
     "evaluated_at", "rule", "scope", "conversion_date", "conversion_type", "origin", "hop",

@@ -12,7 +12,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from orchestration.lib.contract import Contract
+from lead_parity.contract import Contract
 
 RECEIPTS_RELATION = ("main", "stg_integration__receipts")
 

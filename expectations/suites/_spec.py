@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import great_expectations as gx
 
-from orchestration.lib.contract import Contract
+from lead_parity.contract import Contract
 
 # `unit_severity` in an expectation's meta says what a unit failing it is (SLO suites only).
 UNIT_SEVERITY = "unit_severity"

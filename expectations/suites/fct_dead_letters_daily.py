@@ -10,7 +10,7 @@ import great_expectations as gx
 from great_expectations.expectations.metadata_types import FailureSeverity
 
 from expectations.suites._spec import UNIT_SEVERITY, SuiteSpec, new_suite
-from orchestration.lib.contract import Contract
+from lead_parity.contract import Contract
 
 MART = "fct_dead_letters_daily"
 

@@ -13,7 +13,7 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column, Condition
 
 from expectations.suites._spec import UNIT_SEVERITY, SuiteSpec, new_suite
-from orchestration.lib.contract import Contract
+from lead_parity.contract import Contract
 
 MART = "fct_hop_parity_daily"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import great_expectations as gx
 
 from expectations.suites._spec import SuiteSpec, new_suite
-from orchestration.lib.contract import Contract
+from lead_parity.contract import Contract
 
 MART = "ingestion_ledger"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.lib.contract import Contract, load_contract
-from orchestration.lib.paths import RunPaths
-from orchestration.lib.timeparse import parse_as_of
+from lead_parity.contract import Contract, load_contract
+from lead_parity.pipeline.paths import RunPaths
+from lead_parity.pipeline.timeparse import parse_as_of
 
 
 class LeadParityConfig(dg.ConfigurableResource):

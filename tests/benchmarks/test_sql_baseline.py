@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.build import build_warehouse
-from orchestration.lib.paths import RunPaths
-from orchestration.lib.simulate import simulate
-from orchestration.lib.timeparse import parse_as_of
+from lead_parity.pipeline.build import build_warehouse
+from lead_parity.pipeline.paths import RunPaths
+from lead_parity.pipeline.timeparse import parse_as_of
+from lead_parity.simulator import simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import sql_baseline  # noqa: E402

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.contract.model import load_contract
-from orchestration.lib.contract.tables import write_contract_tables
+from lead_parity.contract.model import load_contract
+from lead_parity.contract.tables import write_contract_tables
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"

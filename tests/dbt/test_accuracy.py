@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.build import build_warehouse
-from orchestration.lib.simulate import simulate
+from lead_parity.pipeline.build import build_warehouse
+from lead_parity.simulator import simulate
 
 PERSONS = 4000
 SEED = 23

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.lib.build import build_warehouse
-from orchestration.lib.contract import DEFAULT_CONTRACT_PATH
+from lead_parity.contract import DEFAULT_CONTRACT_PATH
+from lead_parity.pipeline.build import build_warehouse
 
 FIELDS = ("status", "hop", "cause", "late", "lead_key")
 AS_OF = datetime(2026, 10, 12, 10, 0, tzinfo=UTC)

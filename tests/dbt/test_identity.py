@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from landed_fixtures import DBT, DBT_PROJECT, dbt_env, write_landed
 
-from orchestration.lib.build import build_warehouse
+from lead_parity.pipeline.build import build_warehouse
 
 AS_OF = datetime(2026, 10, 12, 10, 0, tzinfo=UTC)
 SELECT = "+dim_leads"

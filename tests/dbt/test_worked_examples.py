@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.lib.build import build_warehouse
+from lead_parity.pipeline.build import build_warehouse
 
 WORKED = Path("/work/shared/examples/worked")
 FIELDS = ("status", "hop", "cause", "late", "lead_key")

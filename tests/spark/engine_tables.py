@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.paths import RunPaths
+from lead_parity.pipeline.paths import RunPaths
 
 FLOAT_DIGITS = 6
 

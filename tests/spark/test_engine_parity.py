@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from engine_tables import as_multiset, duckdb_rows, key_mapping, spark_rows
 
-from orchestration.lib.build import build_warehouse
-from orchestration.lib.paths import RunPaths
-from orchestration.lib.simulate import simulate
-from orchestration.lib.timeparse import parse_as_of
+from lead_parity.pipeline.build import build_warehouse
+from lead_parity.pipeline.paths import RunPaths
+from lead_parity.pipeline.timeparse import parse_as_of
+from lead_parity.simulator import simulate
 
 pytestmark = pytest.mark.spark
 
@@ -50,7 +50,7 @@ def engines(tmp_path_factory) -> dict:
     spark = root / "spark"
     assert SPARK_PYTHON.is_file(), f"{SPARK_PYTHON} is missing: run `make setup-spark`"
     done = subprocess.run(
-        [str(SPARK_PYTHON), "-m", "orchestration.cli", "run", "--engine", "spark",
+        [str(SPARK_PYTHON), "-m", "lead_parity.cli.main", "run", "--engine", "spark",
          "--input", str(input_dir), "--warehouse", str(spark), "--as-of", as_of],
         capture_output=True, text=True, timeout=1200, check=False,
     )  # fmt: skip

@@ -4,9 +4,9 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from lead_parity.pipeline.incidents import IncidentStore, evaluate_in_run, run_url_for
+from lead_parity.pipeline.incidents.store import STORE_FILE
 from orchestration.defs.resources import LeadParityConfig
-from orchestration.lib.incidents import IncidentStore, evaluate_in_run, run_url_for
-from orchestration.lib.incidents.store import STORE_FILE
 
 INCIDENTS_KEY = dg.AssetKey("incidents")
 # The marts the SLO evaluations judge and the samples come from (SPEC section 6).

@@ -13,13 +13,13 @@ from dataclasses import replace
 
 import dagster as dg
 
-from orchestration.defs.resources import LeadParityConfig
-from orchestration.lib.incidents import IncidentStore, run_url_for, sensor_pass
-from orchestration.lib.incidents.sinks import (
+from lead_parity.pipeline.incidents import IncidentStore, run_url_for, sensor_pass
+from lead_parity.pipeline.incidents.sinks import (
     DeliverySettings,
     SinkConfigError,
     configured_sink_names,
 )
+from orchestration.defs.resources import LeadParityConfig
 
 # A tick must finish well inside Dagster's sensor timeout (60 s by default): no new event is
 # started after TICK_BUDGET_S, and one event's retries are kept short; the outbox keeps the rest.

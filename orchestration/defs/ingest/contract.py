@@ -2,8 +2,8 @@
 
 import dagster as dg
 
+from lead_parity.contract import write_contract_tables
 from orchestration.defs.resources import LeadParityConfig
-from orchestration.lib.contract import write_contract_tables
 
 CONTRACT_TABLES = ("conversion_events", "conversion_hops", "hops", "role_accounts", "settings")
 DESCRIPTION = (

@@ -3,9 +3,9 @@
 import dagster as dg
 import duckdb
 
+from lead_parity.pipeline.ingest import SOURCES, ingest_source
 from orchestration.defs.ingest.live import fetched_asset_by_source
 from orchestration.defs.resources import LeadParityConfig
-from orchestration.lib.ingest import SOURCES, ingest_source
 
 SOURCE_DESCRIPTIONS = {
     "segment": "Segment track/identify/page messages from `segment/*.jsonl[.gz]`.",

@@ -12,11 +12,11 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.lib.connectors import fetch_stream
-from orchestration.lib.connectors.hubspot import DEFAULT_BASE_URL, HubSpotConfig
-from orchestration.lib.connectors.landing import ConfigError, StreamStats
-from orchestration.lib.connectors.zendesk import ZendeskConfig
-from orchestration.lib.http_client import HttpSettings
+from lead_parity.pipeline.connectors import fetch_stream
+from lead_parity.pipeline.connectors.hubspot import DEFAULT_BASE_URL, HubSpotConfig
+from lead_parity.pipeline.connectors.landing import ConfigError, StreamStats
+from lead_parity.pipeline.connectors.zendesk import ZendeskConfig
+from lead_parity.pipeline.http_client import HttpSettings
 
 GROUP = "live_sources"
 

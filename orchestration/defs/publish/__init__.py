@@ -1,4 +1,4 @@
-"""Published snapshot and reconciliation report assets (plain logic in orchestration.lib)."""
+"""Published snapshot and reconciliation report assets (plain logic in lead_parity.pipeline)."""
 
 from orchestration.defs.publish.assets import (
     build_published_snapshot_asset,

@@ -4,9 +4,9 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from lead_parity.pipeline.publish import PublishError, mart_summaries, publish_snapshot
+from lead_parity.readers.report import write_report
 from orchestration.defs.resources import LeadParityConfig
-from orchestration.lib.publish import PublishError, mart_summaries, publish_snapshot
-from orchestration.lib.report import write_report
 
 PUBLISHED_SNAPSHOT_KEY = dg.AssetKey("published_snapshot")
 RECONCILIATION_REPORT_KEY = dg.AssetKey("reconciliation_report")

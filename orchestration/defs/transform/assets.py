@@ -7,9 +7,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from lead_parity.pipeline.build import dbt_executable, dbt_vars
 from orchestration.defs.resources import LeadParityConfig
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
-from orchestration.lib.build import dbt_executable, dbt_vars
 
 
 class LeadParityTranslator(DagsterDbtTranslator):

@@ -1,0 +1,283 @@
+"""`lead-parity`: simulate a stack, run the pipeline, run the demo, open the dashboard/report.
+
+Every expected failure (missing folder, bad contract, unwritable warehouse, failed step) ends in
+one line on stderr and a non-zero exit, never a traceback.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_RUN_FAILED = 1
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _as_of(text: str | None) -> datetime:
+    from lead_parity.pipeline.timeparse import parse_as_of
+
+    if not text:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        return parse_as_of(text)
+    except ValueError:
+        raise CliError(f"--as-of {text!r} is not an ISO-8601 timestamp") from None
+
+
+def _check_writable_folder(folder: Path, what: str) -> None:
+    """Create `folder` if needed and prove a file can be written in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise CliError(f"{what} {folder} is not writable: {exc.strerror}") from None
+
+
+def _check_warehouse(path: Path) -> Path:
+    path = path.expanduser().resolve()
+    if path.is_dir():
+        raise CliError(f"warehouse {path} is a directory; give a file path like {path}/lp.duckdb")
+    _check_writable_folder(path.parent, "warehouse folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CliError(f"warehouse {path} is not writable")
+    return path
+
+
+def _check_spark_warehouse(path: Path) -> Path:
+    """A Spark warehouse is a directory: <dir>/marts.db/<table>, <dir>/ops.db/<table>."""
+    import shutil
+    from importlib.util import find_spec
+
+    path = path.expanduser().resolve()
+    if path.is_file():
+        raise CliError(f"--engine spark needs a warehouse directory; {path} is a file")
+    if find_spec("pyspark") is None or find_spec("dbt.adapters.spark") is None:
+        raise CliError(
+            "--engine spark needs pyspark and dbt-spark: `make setup-spark`, then run "
+            ".venv-spark/bin/lead-parity"
+        )
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise CliError("--engine spark needs Java 17 (java on PATH or JAVA_HOME)")
+    _check_writable_folder(path, "warehouse directory")
+    return path
+
+
+def _check_contract(path: str | None) -> Path | None:
+    from lead_parity.contract import ContractError, load_contract
+
+    if not path:
+        return None
+    try:
+        load_contract(path)
+    except ContractError as exc:
+        raise CliError(str(exc)) from None
+    return Path(path).expanduser().resolve()
+
+
+def cmd_simulate(args) -> int:
+    from lead_parity.simulator import simulate
+
+    out = Path(args.out).expanduser().resolve()
+    summary = simulate(
+        out, leads=args.leads, days=args.days, seed=args.seed, progress=lambda m: print(m)
+    )
+    print(f"simulated stack written to {out}")
+    print(json.dumps(summary if isinstance(summary, dict) else vars(summary), default=str))
+    return 0
+
+
+def run_pipeline(
+    input_dir: Path,
+    warehouse: Path,
+    as_of: datetime,
+    contract: Path | None,
+    live: bool = False,
+    log_level: str = "INFO",
+    engine: str = "duckdb",
+) -> int:
+    from expectations.context import data_docs_url
+    from lead_parity.cli.runner import execute_pipeline, run_environment
+    from lead_parity.cli.summary import findings_lines, ingestion_lines
+    from lead_parity.contract import load_contract
+    from lead_parity.pipeline.incidents.deliver import deliver_after_run
+    from lead_parity.pipeline.paths import RunPaths
+
+    env = run_environment(input_dir, warehouse, as_of, contract, engine)
+    outcome = execute_pipeline(env, live=live, log_level=log_level)
+    paths = RunPaths(warehouse, engine)
+    print()
+    print(f"lead-parity run {outcome.run_id[:8]} (as_of {env['LEAD_PARITY_AS_OF']})")
+    for line in ingestion_lines(paths):
+        print(line)
+    if not outcome.success:
+        what = outcome.failures or [f"skipped: {', '.join(outcome.skipped)}"]
+        for failure in outcome.failures[1:]:
+            print(f"  failed: {failure}", file=sys.stderr)
+        print(f"lead-parity: run did not complete: {what[0]}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    for line in findings_lines(paths):
+        print(line)
+    if engine != "duckdb":
+        print(f"  {engine} warehouse: {paths.warehouse}")
+        print(f"  marts as Parquet tables: {paths.mart_parquet('<table>')}")
+        print("  (SLO checks, incidents and the published snapshot run on the DuckDB engine)")
+        return 0
+    for line in deliver_after_run(
+        paths.warehouse, load_contract(contract), run_id=outcome.run_id
+    ).lines():
+        print(f"  {line}")
+    if outcome.warned_checks:
+        print(f"  SLO findings ({len(outcome.warned_checks)} checks warned):")
+        for name in outcome.warned_checks[:10]:
+            print(f"    {name}")
+    print(f"  warehouse: {paths.warehouse}")
+    if paths.published.exists():
+        print(f"  published snapshot (for BI tools and the dashboard): {paths.published}")
+    docs = data_docs_url(paths.data_docs)
+    if docs:
+        print(f"  data docs (SLO suites and results): {docs}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    input_dir = Path(args.input).expanduser().resolve()
+    if not input_dir.is_dir():
+        raise CliError(f"input folder {input_dir} does not exist")
+    if args.engine == "spark":
+        if args.live:
+            raise CliError("--live runs on DuckDB only; fetch first, then run --engine spark")
+        warehouse = _check_spark_warehouse(Path(args.warehouse))
+    else:
+        warehouse = _check_warehouse(Path(args.warehouse))
+    contract = _check_contract(args.contract)
+    return run_pipeline(
+        input_dir, warehouse, _as_of(args.as_of), contract, live=args.live, engine=args.engine
+    )
+
+
+def cmd_demo(args) -> int:
+    from lead_parity.simulator import simulate
+
+    root = Path(args.dir).expanduser().resolve()
+    input_dir = root / "input"
+    print(f"simulating {args.leads:,} people over {args.days} days into {input_dir} ...")
+    simulate(input_dir, leads=args.leads, days=args.days, seed=args.seed, progress=print)
+    manifest = json.loads((input_dir / "truth" / "manifest.json").read_text())
+    warehouse = _check_warehouse(root / "warehouse.duckdb")
+    code = run_pipeline(input_dir, warehouse, _as_of(manifest["as_of"]), None)
+    if code == 0:
+        print()
+        print("next:")
+        print(f"  .venv/bin/lead-parity dashboard --warehouse {warehouse}")
+        report = root / "report.html"
+        print(f"  .venv/bin/lead-parity report --warehouse {warehouse} --out {report}")
+        print("  make dev   (dagster dev: the asset graph, checks and runs)")
+    return code
+
+
+def _published_dir(args) -> Path:
+    from lead_parity.pipeline.paths import RunPaths
+
+    if args.published:
+        return Path(args.published).expanduser().resolve()
+    return RunPaths(Path(args.warehouse).expanduser().resolve()).published
+
+
+def cmd_dashboard(args) -> int:
+    from lead_parity.pipeline.publish import PublishError
+    from lead_parity.readers.dashboard import launch
+
+    try:
+        return launch(_published_dir(args), port=args.port, address=args.address)
+    except PublishError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_report(args) -> int:
+    from lead_parity.pipeline.publish import PublishError
+    from lead_parity.readers.report import write_report
+
+    out = Path(args.out).expanduser().resolve()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result = write_report(_published_dir(args), out, days=args.days)
+    except PublishError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"report written to {result.get('path', out)} ({result.get('charts', '?')} charts)")
+    return 0
+
+
+def _add_snapshot_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--warehouse", default="data/demo/warehouse.duckdb")
+    p.add_argument("--published", help="a published/ folder (default: beside the warehouse)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lead_parity.pipeline.paths import ENGINES
+
+    parser = argparse.ArgumentParser(prog="lead-parity", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("simulate", help="write a realistic simulated stack with ground truth")
+    p.add_argument("--out", required=True)
+    p.add_argument("--leads", type=int, default=2000)
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("run", help="ingest an input folder and build every asset")
+    p.add_argument("--input", required=True)
+    p.add_argument("--warehouse", required=True)
+    p.add_argument("--as-of", dest="as_of")
+    p.add_argument("--contract")
+    p.add_argument("--live", action="store_true", help="fetch HubSpot/Zendesk over HTTP first")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="dbt target: duckdb (--warehouse is a file) or spark (--warehouse is a directory)",
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="simulate a stack, run the pipeline, print the findings")
+    p.add_argument("--dir", default="data/demo")
+    p.add_argument("--leads", type=int, default=2000)
+    p.add_argument("--days", type=int, default=14)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("dashboard", help="open the Streamlit dashboard on the published snapshot")
+    _add_snapshot_args(p)
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("report", help="write the self-contained HTML reconciliation report")
+    _add_snapshot_args(p)
+    p.add_argument("--out", required=True)
+    p.add_argument("--days", type=int, default=30)
+    p.set_defaults(func=cmd_report)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"lead-parity: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("lead-parity: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The short human summary printed at the end of `lead-parity run` and `lead-parity demo`."""
+
+import contextlib
+
+import duckdb
+
+from lead_parity.contract import HOP_RULES
+from lead_parity.pipeline.paths import RunPaths
+
+HOP_SOURCES = {rule["system"] for rule in HOP_RULES.values()}
+
+
+def _query(con, sql: str, params=None) -> list[tuple]:
+    try:
+        return con.execute(sql, params or []).fetchall()
+    except duckdb.Error:
+        return []
+
+
+def ingestion_lines(paths: RunPaths) -> list[str]:
+    ledgers = sorted(str(p) for p in paths.landed.glob("*/ledger.parquet"))
+    manifests = sorted(str(p) for p in paths.landed.glob("*/manifest.parquet"))
+    if not ledgers:
+        return []
+    with duckdb.connect() as con:
+        present = dict(_query(con, "select source, is_present from read_parquet(?)", [manifests]))
+        rows = _query(
+            con,
+            "select source, count(*), sum(records_read), sum(records_loaded), "
+            "sum(records_quarantined), sum(duplicates) from read_parquet(?) "
+            "group by source order by source",
+            [ledgers],
+        )
+    counted = {r[0] for r in rows}
+    lines = [
+        f"  {'source':<18}{'files':>7}{'read':>11}{'loaded':>11}{'quarantined':>13}{'dupes':>9}"
+    ]
+    for source, files, read, loaded, quarantined, dupes in rows:
+        lines.append(
+            f"  {source:<18}{files:>7}{read:>11,}{loaded:>11,}{quarantined:>13,}{dupes:>9,}"
+        )
+    for source, is_present in sorted(present.items()):
+        if not is_present and source not in counted and source in HOP_SOURCES:
+            lines.append(f"  {source:<18}  (folder absent: its hops are reported as unknown)")
+    return lines
+
+
+def _open_marts(paths: RunPaths) -> duckdb.DuckDBPyConnection:
+    """A connection where the marts are plain names: the DuckDB file's `marts` schema, or views
+    over the Parquet files Spark wrote (a mart that is missing stays missing, its query empty)."""
+    if paths.engine == "duckdb":
+        con = duckdb.connect(str(paths.warehouse), read_only=True)
+        with contextlib.suppress(duckdb.Error):  # no marts schema yet: the queries come back empty
+            con.execute("use marts")
+        return con
+    con = duckdb.connect()
+    for table in ("fct_conversions", "rpt_dropped_leads"):
+        try:
+            con.read_parquet(str(paths.mart_parquet(table) / "*.parquet")).create_view(table)
+        except duckdb.Error:
+            continue
+    return con
+
+
+def findings_lines(paths: RunPaths, limit: int = 5) -> list[str]:
+    if not paths.warehouse.exists():
+        return []
+    try:
+        con = _open_marts(paths)
+    except duckdb.Error as exc:
+        return [f"  (cannot open the warehouse to summarise: {str(exc).splitlines()[0]})"]
+    with con:
+        status = _query(
+            con, "select status, count(*) from fct_conversions group by 1 order by 2 desc"
+        )
+        by_hop = _query(
+            con,
+            "select dropped_at_hop, root_cause, count(*) from fct_conversions "
+            "where status = 'dropped' group by 1, 2 order by 3 desc limit ?",
+            [limit],
+        )
+        by_origin = _query(
+            con,
+            "select origin, count(*), sum(value_usd) from rpt_dropped_leads "
+            "group by 1 order by 2 desc limit ?",
+            [limit],
+        )
+    lines = []
+    if status:
+        total = sum(n for _, n in status)
+        parts = ", ".join(f"{s} {n:,}" for s, n in status)
+        lines.append(f"  conversions: {total:,} ({parts})")
+    if by_hop:
+        lines.append("  top drops (hop / root cause):")
+        lines += [f"    {hop:<20}{cause:<22}{n:>8,}" for hop, cause, n in by_hop]
+    if by_origin:
+        lines.append("  dropped by campaign origin (count, value at risk):")
+        lines += [f"    {o:<20}{n:>8,}  ${(v or 0):>12,.0f}" for o, n, v in by_origin]
+    return lines

@@ -1,0 +1,252 @@
+"""Typed routing contract with validation errors that name the offending key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+# Each hop name maps to a matching rule of SPEC section 5; a contract may reorder, drop or re-time
+# hops, but it cannot invent a hop the models have no rule for.
+HOP_RULES: dict[str, dict[str, str]] = {
+    "marketing": {"kind": "record", "system": "hubspot_forms"},
+    "crm": {"kind": "record", "system": "hubspot_contacts"},
+    "crm_assignment": {"kind": "assignment", "system": "hubspot_contacts"},
+    "support": {"kind": "record", "system": "zendesk_tickets"},
+    "support_assignment": {"kind": "assignment", "system": "zendesk_tickets"},
+}
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ContractError(ValueError):
+    """The contract file cannot be used; the message names the key at fault."""
+
+
+def parse_duration(value: object, key: str) -> int:
+    """Seconds in '24h', '5m', '30s', '1d' or a bare number of seconds."""
+    if isinstance(value, bool):
+        raise ContractError(f"contract key {key}: {value!r} is not a duration like 24h, 5m or 30s")
+    if isinstance(value, int | float) and value >= 0:
+        return int(value)
+    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if not match:
+        raise ContractError(f"contract key {key}: {value!r} is not a duration like 24h, 5m or 30s")
+    return int(float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class ConversionRule:
+    event_name: str
+    conversion_type: str
+    hops: tuple[str, ...]
+    value_usd: float
+
+
+@dataclass(frozen=True)
+class HopRule:
+    hop: str
+    drop_after_s: int
+    sla_s: int
+    owner: str
+
+    @property
+    def kind(self) -> str:
+        return HOP_RULES[self.hop]["kind"]
+
+    @property
+    def system(self) -> str:
+        return HOP_RULES[self.hop]["system"]
+
+
+@dataclass(frozen=True)
+class SloRule:
+    parity_discrepancy_pct: float = 1.0
+    critical_discrepancy_pct: float = 5.0
+    min_slice_volume: int = 30
+    enrichment_success_pct: float = 99.0
+    median_assignment_latency_s: int = 300
+    high_intent_score: float = 80
+    high_intent_unassigned_after_s: int = 1800
+    quarantined_records: int = 0
+
+
+@dataclass(frozen=True)
+class Contract:
+    conversions: tuple[ConversionRule, ...]
+    hops: tuple[HopRule, ...]
+    match_window_s: int
+    role_accounts: tuple[str, ...]
+    shared_device_emails: int
+    slo: SloRule = field(default_factory=SloRule)
+    source: str = "<default>"
+
+    def hop(self, name: str) -> HopRule:
+        return next(h for h in self.hops if h.hop == name)
+
+    @property
+    def hop_names(self) -> list[str]:
+        """Every hop used by a conversion, in first-seen chain order (one column each in marts)."""
+        seen: list[str] = []
+        for rule in self.conversions:
+            seen.extend(h for h in rule.hops if h not in seen)
+        return seen
+
+
+def _mapping(value: object, key: str) -> dict:
+    if not isinstance(value, dict):
+        raise ContractError(f"contract key {key}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _number(value: object, key: str, *, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ContractError(f"contract key {key}: {value!r} is not a non-negative number")
+    if integer and int(value) != value:
+        raise ContractError(f"contract key {key}: {value!r} is not a whole number")
+    return int(value) if integer else float(value)
+
+
+def _conversions(raw: object) -> tuple[ConversionRule, ...]:
+    rules = []
+    types_seen: set[str] = set()
+    for event, spec in _mapping(raw, "conversions").items():
+        key = f"conversions.{event}"
+        spec = _mapping(spec, key)
+        for required in ("type", "hops"):
+            if required not in spec:
+                raise ContractError(f"contract key {key}.{required}: missing")
+        ctype = spec["type"]
+        if not isinstance(ctype, str) or not _IDENTIFIER.match(ctype):
+            raise ContractError(f"contract key {key}.type: {ctype!r} must be a lower_snake name")
+        if ctype in types_seen:
+            raise ContractError(f"contract key {key}.type: {ctype!r} is used by two events")
+        types_seen.add(ctype)
+        hops = spec["hops"]
+        if not isinstance(hops, list) or not hops:
+            raise ContractError(f"contract key {key}.hops: expected a non-empty list of hops")
+        for i, hop in enumerate(hops):
+            if hop not in HOP_RULES:
+                known = ", ".join(HOP_RULES)
+                raise ContractError(f"contract key {key}.hops[{i}]: unknown hop {hop!r} ({known})")
+        if len(set(hops)) != len(hops):
+            raise ContractError(f"contract key {key}.hops: a hop is listed twice")
+        value = _number(spec.get("value_usd", 0), f"{key}.value_usd")
+        rules.append(ConversionRule(str(event), ctype, tuple(hops), value))
+    if not rules:
+        raise ContractError("contract key conversions: at least one conversion event is required")
+    return tuple(rules)
+
+
+def _hops(raw: object, used: list[str]) -> tuple[HopRule, ...]:
+    raw = _mapping(raw, "hops")
+    rules = []
+    for hop, spec in raw.items():
+        key = f"hops.{hop}"
+        if hop not in HOP_RULES:
+            raise ContractError(f"contract key {key}: unknown hop (known: {', '.join(HOP_RULES)})")
+        spec = _mapping(spec, key)
+        for required in ("drop_after", "sla", "owner"):
+            if required not in spec:
+                raise ContractError(f"contract key {key}.{required}: missing")
+        rules.append(
+            HopRule(
+                hop=hop,
+                drop_after_s=parse_duration(spec["drop_after"], f"{key}.drop_after"),
+                sla_s=parse_duration(spec["sla"], f"{key}.sla"),
+                owner=str(spec["owner"]),
+            )
+        )
+    for hop in used:
+        if hop not in raw:
+            raise ContractError(f"contract key hops.{hop}: used by a conversion but not defined")
+    return tuple(rules)
+
+
+def _slo(raw: object) -> SloRule:
+    raw = _mapping(raw or {}, "slo")
+    defaults = SloRule()
+    known = {
+        "parity_discrepancy_pct", "critical_discrepancy_pct", "min_slice_volume",
+        "enrichment_success_pct", "median_assignment_latency", "high_intent_score",
+        "high_intent_unassigned_after", "quarantined_records",
+    }  # fmt: skip
+    for key in raw:
+        if key not in known:
+            raise ContractError(f"contract key slo.{key}: unknown setting")
+
+    def num(name: str, default: float, integer: bool = False) -> float:
+        return _number(raw.get(name, default), f"slo.{name}", integer=integer)
+
+    def dur(name: str, default: int) -> int:
+        return parse_duration(raw[name], f"slo.{name}") if name in raw else default
+
+    return SloRule(
+        parity_discrepancy_pct=num("parity_discrepancy_pct", defaults.parity_discrepancy_pct),
+        critical_discrepancy_pct=num("critical_discrepancy_pct", defaults.critical_discrepancy_pct),
+        min_slice_volume=num("min_slice_volume", defaults.min_slice_volume, integer=True),
+        enrichment_success_pct=num("enrichment_success_pct", defaults.enrichment_success_pct),
+        median_assignment_latency_s=dur(
+            "median_assignment_latency", defaults.median_assignment_latency_s
+        ),
+        high_intent_score=num("high_intent_score", defaults.high_intent_score),
+        high_intent_unassigned_after_s=dur(
+            "high_intent_unassigned_after", defaults.high_intent_unassigned_after_s
+        ),
+        quarantined_records=num("quarantined_records", defaults.quarantined_records, integer=True),
+    )
+
+
+def parse_contract(raw: object, source: str = "<memory>") -> Contract:
+    raw = _mapping(raw, "(top level)")
+    for key in raw:
+        if key not in {"conversions", "hops", "match_window", "identity", "slo"}:
+            raise ContractError(f"contract key {key}: unknown top-level key")
+    for required in ("conversions", "hops"):
+        if required not in raw:
+            raise ContractError(f"contract key {required}: missing")
+    conversions = _conversions(raw["conversions"])
+    used = [h for rule in conversions for h in rule.hops]
+    identity = _mapping(raw.get("identity") or {}, "identity")
+    role_accounts = identity.get("role_accounts", [])
+    if not isinstance(role_accounts, list) or not all(isinstance(r, str) for r in role_accounts):
+        raise ContractError("contract key identity.role_accounts: expected a list of strings")
+    shared = identity.get("shared_device_emails", 3)
+    shared_n = _number(shared, "identity.shared_device_emails", integer=True)
+    if shared_n < 2:
+        raise ContractError("contract key identity.shared_device_emails: must be at least 2")
+    return Contract(
+        conversions=conversions,
+        hops=_hops(raw["hops"], used),
+        match_window_s=parse_duration(raw.get("match_window", "10m"), "match_window"),
+        role_accounts=tuple(r.strip().lower() for r in role_accounts),
+        shared_device_emails=int(shared_n),
+        slo=_slo(raw.get("slo")),
+        source=source,
+    )
+
+
+def load_contract(path: str | Path | None = None) -> Contract:
+    """The contract at `path` (default: the shipped SPEC defaults), validated."""
+    from lead_parity.contract import DEFAULT_CONTRACT_PATH
+
+    path = Path(path or DEFAULT_CONTRACT_PATH)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContractError(f"cannot read contract {path}: {exc.strerror or exc}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ContractError(f"contract {path} is not valid YAML{where}: {problem}") from None
+    try:
+        return parse_contract(raw, source=str(path))
+    except ContractError as exc:
+        raise ContractError(f"{path}: {exc}") from None

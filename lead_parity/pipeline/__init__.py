@@ -1,0 +1,1 @@
+"""The pipeline library: ingestion, live connectors, incidents, publishing (no Dagster)."""

@@ -1,0 +1,349 @@
+"""One HTTP client for every vendor API: timeouts, bounded retries, pages read as received.
+
+Transient HTTP failures (429, 5xx, refused connections, read timeouts while waiting for the
+response) are retried by urllib3's ``Retry`` mounted on a ``requests.Session``; a page whose body
+arrives broken (connection closed early, Content-Length mismatch, not JSON) is re-requested a few
+times and, if it stays broken, handed back with the bytes received so the caller can land it for
+quarantine. 401/403 fail at once with a message that names no secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from lead_parity.pipeline.env_numbers import numbers_from_env
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+AUTH_STATUSES = frozenset({401, 403})
+
+
+class HttpClientError(RuntimeError):
+    """A request failed for good; the message is safe to log (no credentials)."""
+
+
+class AuthError(HttpClientError):
+    """The vendor rejected the credentials (401/403); retrying cannot help."""
+
+
+class HttpStatusError(HttpClientError):
+    """A non-2xx status that retries did not cure (or that is not worth retrying)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TransportError(HttpClientError):
+    """No usable response: connection refused, timeouts, retries exhausted."""
+
+
+# Attribute -> (environment variable suffix, type); the incident sinks read the same names
+# under their own prefix.
+RETRY_VARIABLES = {
+    "connect_timeout_s": ("CONNECT_TIMEOUT", float),
+    "read_timeout_s": ("READ_TIMEOUT", float),
+    "max_attempts": ("MAX_ATTEMPTS", int),
+    "backoff_factor_s": ("BACKOFF_FACTOR", float),
+    "retry_after_max_s": ("RETRY_AFTER_MAX", int),
+}
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Retry and timeout policy shared by every connector."""
+
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 60.0
+    max_attempts: int = 6  # tries per request, the first one included
+    backoff_factor_s: float = 0.5  # waits grow 2x per consecutive failure
+    backoff_max_s: float = 60.0
+    backoff_jitter_s: float = 0.5  # spreads retries of parallel workers apart
+    retry_after_max_s: int = 120  # a server asking for longer waits this long at most
+    body_attempts: int = 3  # tries for a page whose body arrives broken
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> HttpSettings:
+        """Override defaults with LEAD_PARITY_HTTP_* variables (see docs/live-connectors.md)."""
+        return cls(**numbers_from_env(env, "LEAD_PARITY_HTTP_", RETRY_VARIABLES, HttpClientError))
+
+
+@dataclass
+class RetryLedger:
+    """Counts the retries of one client across every request it made."""
+
+    retries: int = 0
+    waited_s: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, reason: str) -> None:
+        with self._lock:
+            self.retries += 1
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def add_wait(self, seconds: float) -> None:
+        with self._lock:
+            self.waited_s += seconds
+
+
+class CountingRetry(Retry):
+    """urllib3 ``Retry`` that reports every retry and wait into a shared ``RetryLedger``.
+
+    urllib3 derives a fresh Retry object per attempt through ``new()``; the ledger is handed
+    along so the count covers the whole request, and every request of the client.
+    """
+
+    def __init__(self, *args: Any, ledger: RetryLedger | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ledger = ledger if ledger is not None else RetryLedger()
+
+    def new(self, **kw: Any) -> CountingRetry:
+        retry = super().new(**kw)
+        retry.ledger = self.ledger
+        return retry
+
+    def increment(
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):  # noqa: ANN001 - urllib3's signature
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        reason = (
+            f"HTTP {response.status}"
+            if response is not None and response.status
+            else (type(error).__name__ if error is not None else "unknown")
+        )
+        self.ledger.record(reason)
+        log.warning(
+            "retrying %s %s after %s (attempt %d)",
+            method,
+            _path_only(url),
+            reason,
+            len(retry.history) + 1,
+        )
+        return retry
+
+    def sleep(self, response=None) -> None:  # noqa: ANN001 - urllib3's signature
+        started = time.monotonic()
+        super().sleep(response)
+        self.ledger.add_wait(time.monotonic() - started)
+
+
+def _path_only(url: str | None) -> str:
+    # urllib3 passes the request target; keep the path, drop the query (cursors are long).
+    return (url or "").split("?", 1)[0]
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer`` without ever showing the token in a repr."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(<redacted>)"
+
+
+@dataclass
+class Page:
+    """One API response page, exactly as received."""
+
+    method: str
+    path: str
+    status: int
+    body: bytes
+    data: Any | None  # parsed JSON; None when the body is unusable
+    problem: str | None  # why the body is unusable, None when it parsed
+    tries: int
+
+
+class HttpClient:
+    """GET/POST JSON pages from one vendor base URL with the retry policy of ``HttpSettings``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        service: str,
+        auth: requests.auth.AuthBase,
+        secrets: tuple[str, ...] = (),
+        settings: HttpSettings | None = None,
+        credential_hint: str = "the API token",
+        logger: logging.Logger | logging.LoggerAdapter | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.service = service
+        self.settings = settings or HttpSettings()
+        self.ledger = RetryLedger()
+        self._secrets = tuple(s for s in secrets if s)
+        self._credential_hint = credential_hint
+        self._log = logger or log
+        s = self.settings
+        retry = CountingRetry(
+            total=max(s.max_attempts - 1, 0),
+            connect=None,
+            read=None,
+            status=None,
+            other=0,
+            redirect=0,
+            allowed_methods=frozenset({"GET", "POST"}),  # the search POST is a read
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=s.backoff_factor_s,
+            backoff_max=s.backoff_max_s,
+            backoff_jitter=s.backoff_jitter_s,
+            respect_retry_after_header=True,
+            retry_after_max=s.retry_after_max_s,
+            raise_on_status=False,  # hand back the last response so the error names its status
+            ledger=self.ledger,
+        )
+        self._session = requests.Session()
+        self._session.auth = auth  # set explicitly so requests never falls back to ~/.netrc
+        self._session.headers.update(
+            {"Accept": "application/json", "User-Agent": "lead-parity-connector/0.1"}
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get_page(self, path: str, params: Mapping[str, Any] | None = None) -> Page:
+        return self._fetch("GET", path, params=params, json_body=None)
+
+    def post_page(self, path: str, json_body: Any) -> Page:
+        return self._fetch("POST", path, params=None, json_body=json_body)
+
+    def _fetch(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None, json_body: Any
+    ) -> Page:
+        url = self.base_url + path
+        s = self.settings
+        attempts = max(s.body_attempts, 1)
+        for attempt in range(1, attempts + 1):
+            retries_before = self.ledger.retries
+            try:
+                resp = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    stream=True,
+                    timeout=(s.connect_timeout_s, s.read_timeout_s),
+                )
+            except requests.RequestException as exc:
+                raise TransportError(
+                    self._redact(
+                        f"{self.service} {method} {path}: no usable response after "
+                        f"{self.ledger.retries - retries_before + 1} attempt(s): {_describe(exc)}"
+                    )
+                ) from None
+            tries = self.ledger.retries - retries_before + 1
+            with resp:
+                status = resp.status_code
+                if status in AUTH_STATUSES:
+                    raise AuthError(
+                        f"{self.service} rejected the credentials (HTTP {status}) for {method} "
+                        f"{path}; check {self._credential_hint} and its scopes"
+                    )
+                body, problem = _read_body(resp)
+            if not 200 <= status < 300:
+                snippet = body[:300].decode("utf-8", "replace")
+                raise HttpStatusError(
+                    self._redact(
+                        f"{self.service} {method} {path}: HTTP {status} after {tries} attempt(s): "
+                        f"{snippet}"
+                    ),
+                    status,
+                )
+            data = None
+            if problem is None:
+                try:
+                    data = orjson.loads(body)
+                except orjson.JSONDecodeError as exc:
+                    problem = f"body of {len(body)} bytes is not JSON ({exc})"
+            if problem is None:
+                return Page(method, path, status, body, data, None, attempt)
+            if attempt < attempts:
+                self.ledger.record("broken body")
+                self._log.warning(
+                    "%s %s %s: %s; requesting the page again (%d/%d)",
+                    self.service,
+                    method,
+                    path,
+                    problem,
+                    attempt + 1,
+                    attempts,
+                )
+                self._sleep_backoff(attempt)
+        self._log.warning(
+            "%s %s %s: %s after %d tries; landing the page as received",
+            self.service,
+            method,
+            path,
+            problem,
+            attempts,
+        )
+        return Page(method, path, status, body, None, problem, attempts)
+
+    def _sleep_backoff(self, attempt: int) -> None:
+        s = self.settings
+        wait = min(s.backoff_max_s, s.backoff_factor_s * (2 ** (attempt - 1)))
+        wait += random.random() * s.backoff_jitter_s
+        time.sleep(wait)
+        self.ledger.add_wait(wait)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+
+def _read_body(resp: requests.Response) -> tuple[bytes, str | None]:
+    """Read the whole body; on a broken stream return what arrived and why it is incomplete."""
+    buf = bytearray()
+    try:
+        # read1 hands over whatever arrived, so a body cut short keeps every byte received
+        # (stream()/read() drop the partial chunk when they raise).
+        while chunk := resp.raw.read1(64 * 1024, decode_content=True):
+            buf += chunk
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        return bytes(buf), f"body cut short after {len(buf)} bytes ({_describe(exc)})"
+    return bytes(buf), None
+
+
+def _describe(exc: BaseException) -> str:
+    # Walk to the root cause: requests wraps urllib3 which wraps the socket error.
+    seen = exc
+    while True:
+        inner = getattr(seen, "reason", None) or seen.__context__
+        if inner is None or inner is seen or not isinstance(inner, BaseException):
+            break
+        seen = inner
+    name = type(seen).__name__
+    if isinstance(seen, (TimeoutError, urllib3.exceptions.TimeoutError)):
+        return f"{name} (timed out)"
+    return name

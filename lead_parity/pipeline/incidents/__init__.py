@@ -1,0 +1,44 @@
+"""Incidents from SLO breaches: rules, lifecycle + outbox store, sinks, delivery (no Dagster)."""
+
+from lead_parity.pipeline.incidents.deliver import (
+    DeliveryReport,
+    IncidentRunReport,
+    deliver_after_run,
+    deliver_pending,
+    evaluate,
+    evaluate_in_run,
+    mirror_to_warehouse,
+    run_url_for,
+    sensor_pass,
+)
+from lead_parity.pipeline.incidents.rules import TAGS, EvaluationRow, Finding, judge
+from lead_parity.pipeline.incidents.sinks import (
+    DeliverySettings,
+    SinkConfigError,
+    configured_sinks,
+    sign,
+    verify_signature,
+)
+from lead_parity.pipeline.incidents.store import IncidentStore
+
+__all__ = [
+    "TAGS",
+    "DeliveryReport",
+    "DeliverySettings",
+    "EvaluationRow",
+    "Finding",
+    "IncidentRunReport",
+    "IncidentStore",
+    "SinkConfigError",
+    "configured_sinks",
+    "deliver_after_run",
+    "deliver_pending",
+    "evaluate",
+    "evaluate_in_run",
+    "judge",
+    "mirror_to_warehouse",
+    "run_url_for",
+    "sensor_pass",
+    "sign",
+    "verify_signature",
+]

@@ -1,0 +1,346 @@
+"""Evaluate incidents from the latest SLO evaluation and deliver them: the entry points.
+
+- `evaluate_in_run` (the `incidents` asset): reads the warehouse once, applies the lifecycle in
+  the SQLite store, mirrors `ops.incidents` into the warehouse in one short write.
+- `deliver_after_run` (the `lead-parity run` CLI, at the end): picks up an evaluation the asset
+  did not apply (from the published snapshot), then delivers everything the outbox holds.
+- `sensor_pass` (the sensor): the same as the CLI, reading only files, never the warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from lead_parity.contract import Contract
+from lead_parity.pipeline.incidents.rules import fingerprint, judge
+from lead_parity.pipeline.incidents.sinks import (
+    DeliverySettings,
+    Sink,
+    SinkConfigError,
+    configured_sink_names,
+    configured_sinks,
+)
+from lead_parity.pipeline.incidents.source import (
+    EvaluationSource,
+    published_source,
+    warehouse_source,
+)
+from lead_parity.pipeline.incidents.store import ApplyResult, IncidentStore, from_iso, skip_reason
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DAGSTER_URL = "http://localhost:3000"
+MAX_OUTBOX_RETRY_S = 3600.0
+
+
+def run_url_for(run_id: str | None, env: Mapping[str, str] = os.environ) -> str | None:
+    """Link to the Dagster run in the webserver (`LEAD_PARITY_DAGSTER_URL`, default local)."""
+    if not run_id:
+        return None
+    base = env.get("LEAD_PARITY_DAGSTER_URL", "").strip() or DEFAULT_DAGSTER_URL
+    return f"{base.rstrip('/')}/runs/{run_id}"
+
+
+# ---- evaluation ------------------------------------------------------------------------------
+
+
+def evaluate(
+    source: EvaluationSource,
+    store: IncidentStore,
+    contract: Contract,
+    *,
+    run_url: str | None,
+    sink_names: Sequence[str],
+) -> ApplyResult | None:
+    """Apply the latest evaluation in `source` to the store; None when there is none yet."""
+    evaluated_at = source.latest_evaluated_at()
+    if evaluated_at is None:
+        log.info("incidents: no SLO evaluation in the %s yet", source.origin)
+        return None
+    rows = source.evaluation(evaluated_at)
+    content = fingerprint(rows)
+    why = skip_reason(evaluated_at, content, *store.last_applied())
+    if why:
+        # Cheap early exit: the usual case for the sensor and the CLI after the in-run asset.
+        return ApplyResult(evaluated_at, why, [], [], [], len(store.incidents("open")))
+    judgement = judge(rows, contract)
+    samples = {f.dedup_key: source.samples(f, contract) for f in judgement.findings}
+    result = store.apply(
+        evaluated_at,
+        judgement.findings,
+        judgement.passed_keys,
+        samples=samples,
+        run_url=run_url,
+        sinks=sink_names,
+        source=source.origin,
+        fingerprint=content,
+    )
+    log.info(
+        "incidents: evaluation %s: %d finding(s), %d opened, %d escalated, %d resolved, "
+        "%d open; %d unit(s) not judged alone",
+        evaluated_at.isoformat(),
+        len(judgement.findings),
+        len(result.opened),
+        len(result.escalated),
+        len(result.resolved),
+        result.still_open,
+        judgement.unjudged,
+    )
+    return result
+
+
+INCIDENT_SCHEMA = pa.schema([
+    ("incident_id", pa.string()), ("dedup_key", pa.string()), ("rule", pa.string()),
+    ("severity", pa.string()), ("status", pa.string()), ("scope", pa.string()),
+    ("conversion_date", pa.date32()), ("conversion_type", pa.string()),
+    ("origin", pa.string()), ("hop", pa.string()),
+    ("opened_at", pa.timestamp("us")), ("resolved_at", pa.timestamp("us")),
+    ("last_evaluated_at", pa.timestamp("us")),
+    ("expected", pa.int64()), ("dropped", pa.int64()), ("discrepancy_pct", pa.float64()),
+    ("observed", pa.float64()), ("threshold", pa.float64()),
+    ("sample_conversion_ids", pa.list_(pa.string())), ("owner", pa.string()),
+    ("tags", pa.string()), ("run_url", pa.string()), ("advice", pa.string()),
+    ("summary", pa.string()),
+])  # fmt: skip
+
+
+def incidents_table(store: IncidentStore) -> pa.Table:
+    """Every incident (open and resolved) as the ops.incidents table, UTC timestamps."""
+    rows = store.incidents()
+    for row in rows:
+        for col in ("opened_at", "resolved_at", "last_evaluated_at"):
+            value = from_iso(row[col])
+            row[col] = value.astimezone(UTC).replace(tzinfo=None) if value else None
+        row["conversion_date"] = (
+            date.fromisoformat(row["conversion_date"]) if row["conversion_date"] else None
+        )
+    return pa.Table.from_pylist(
+        [{name: row[name] for name in INCIDENT_SCHEMA.names} for row in rows],
+        schema=INCIDENT_SCHEMA,
+    )
+
+
+def mirror_to_warehouse(store: IncidentStore, con: duckdb.DuckDBPyConnection) -> int:
+    """Replace ops.incidents with the store's incidents in one transaction; returns rows."""
+    table = incidents_table(store)
+    con.register("incidents_mirror", table)
+    try:
+        con.execute("begin")
+        try:
+            con.execute("create schema if not exists ops")
+            con.execute("create or replace table ops.incidents as select * from incidents_mirror")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.unregister("incidents_mirror")
+    return table.num_rows
+
+
+def evaluate_in_run(
+    warehouse: Path,
+    history: Path,
+    contract: Contract,
+    *,
+    run_url: str | None,
+    env: Mapping[str, str] = os.environ,
+) -> tuple[ApplyResult | None, int]:
+    """The in-run step: read the warehouse, apply, mirror. Returns (result, rows mirrored)."""
+    store = IncidentStore.in_history(history)
+    con = duckdb.connect(str(warehouse))
+    try:
+        with warehouse_source(con) as source:
+            result = evaluate(
+                source, store, contract, run_url=run_url, sink_names=configured_sink_names(env)
+            )
+        rows = mirror_to_warehouse(store, con)
+    finally:
+        con.close()
+    return result, rows
+
+
+# ---- delivery --------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    delivered: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # safe to print: no secrets
+    pending: dict[str, int] = field(default_factory=dict)  # undelivered after the pass
+    unconfigured: dict[str, int] = field(default_factory=dict)  # waiting for a sink not set here
+
+
+def deliver_pending(
+    store: IncidentStore,
+    sinks: Sequence[Sink],
+    *,
+    settings: DeliverySettings | None = None,
+    due_only: bool = False,
+    budget_s: float | None = None,
+) -> DeliveryReport:
+    """Send every undelivered outbox event to its sink, oldest first, each exactly once.
+
+    `due_only` honours the outbox backoff (sensor ticks between runs); after an evaluation every
+    pending event is tried again at once. Past `budget_s` no new event is started (a sensor tick
+    must end in time); what is left stays due for the next pass.
+    """
+    settings = settings or DeliverySettings.from_env()
+    report = DeliveryReport()
+    owner = uuid.uuid4().hex
+    started = time.monotonic()
+    for sink in sinks:
+        blocked: list[str] = []
+        while budget_s is None or time.monotonic() - started < budget_s:
+            item = store.claim_next(
+                sink.name,
+                owner=owner,
+                lease_s=settings.lease_s(),
+                blocked=blocked,
+                due_only=due_only,
+            )
+            if item is None:
+                break
+            try:
+                outcome = sink.send(item.payload)
+            except BaseException:
+                store.release(item)
+                raise
+            if outcome.ok:
+                store.mark_delivered(item, outcome.status or 200)
+                report.delivered[sink.name] = report.delivered.get(sink.name, 0) + 1
+                continue
+            retry_in = min(settings.outbox_retry_s * 2**item.attempts, MAX_OUTBOX_RETRY_S)
+            store.mark_failed(
+                item, status=outcome.status, error=outcome.error or "failed", retry_in_s=retry_in
+            )
+            report.failed[sink.name] = report.failed.get(sink.name, 0) + 1
+            message = (
+                f"incident sink {sink.name}: {item.kind} event {item.event_id} not "
+                f"delivered ({outcome.error}); kept in the outbox"
+            )
+            report.errors.append(message)
+            log.warning(message)
+            if outcome.transport_failed:
+                break  # the sink is down: the rest waits for the next pass
+            blocked.append(item.dedup_key)  # its later events must not overtake it
+    names = {s.name for s in sinks}
+    for row in store.outbox():
+        if row["delivered_at"] is None:
+            bucket = report.pending if row["sink"] in names else report.unconfigured
+            bucket[row["sink"]] = bucket.get(row["sink"], 0) + 1
+    return report
+
+
+def _close(sinks: Sequence[Sink]) -> None:
+    for sink in sinks:
+        sink.close()
+
+
+@dataclass
+class IncidentRunReport:
+    applied: ApplyResult | None
+    delivery: DeliveryReport
+    open_incidents: list[dict]
+
+    def lines(self) -> list[str]:
+        """What `lead-parity run` prints about incidents (no secrets)."""
+        crit = sum(1 for i in self.open_incidents if i["severity"] == "critical")
+        out = [f"incidents: {len(self.open_incidents)} open ({crit} critical)"]
+        if self.applied is not None and self.applied.skipped is None:
+            out[0] += (
+                f"; this evaluation opened {len(self.applied.opened)}, escalated "
+                f"{len(self.applied.escalated)}, resolved {len(self.applied.resolved)}"
+            )
+        for inc in self.open_incidents[:10]:
+            out.append(f"  [{inc['severity']}] {inc['summary']} (owner {inc['owner']})")
+        if len(self.open_incidents) > 10:
+            out.append(f"  ... and {len(self.open_incidents) - 10} more in ops.incidents")
+        d = self.delivery
+        for sink in sorted({*d.delivered, *d.failed, *d.pending}):
+            out.append(
+                f"  delivered to {sink}: {d.delivered.get(sink, 0)}, "
+                f"still in the outbox: {d.pending.get(sink, 0)}"
+            )
+        for sink, n in sorted(d.unconfigured.items()):
+            out.append(f"  {n} event(s) wait for sink {sink}, which is not configured here")
+        out.extend(f"  {e}" for e in d.errors[:5])
+        if len(d.errors) > 5:
+            out.append(f"  ... and {len(d.errors) - 5} more delivery problem(s)")
+        return out
+
+
+def sensor_pass(
+    published_dir: Path,
+    history: Path,
+    contract: Contract,
+    *,
+    run_url: str | None,
+    new_materialization: bool,
+    env: Mapping[str, str] = os.environ,
+    settings: DeliverySettings | None = None,
+    budget_s: float | None = None,
+) -> IncidentRunReport:
+    """Evaluate from the published snapshot (if newer than the last applied), then deliver."""
+    store = IncidentStore.in_history(history)
+    applied = None
+    problems: list[str] = []
+    if new_materialization:
+        try:
+            with published_source(published_dir) as source:
+                applied = evaluate(
+                    source, store, contract, run_url=run_url, sink_names=configured_sink_names(env)
+                )
+        except (duckdb.Error, OSError) as exc:
+            # A snapshot being replaced or unreadable must not stop delivery of the outbox.
+            problems.append(f"incident evaluation from the published snapshot skipped: {exc}")
+            log.warning(problems[-1])
+    if settings is None:
+        try:
+            settings = DeliverySettings.from_env(env)
+        except SinkConfigError as exc:
+            problems.append(f"incident delivery settings ignored: {exc}")
+            settings = DeliverySettings()
+    sinks = configured_sinks(env, settings, errors=problems)
+    try:
+        delivery = deliver_pending(
+            store, sinks, settings=settings, due_only=not new_materialization, budget_s=budget_s
+        )
+    finally:
+        _close(sinks)
+    delivery.errors[:0] = problems
+    return IncidentRunReport(applied, delivery, store.incidents("open"))
+
+
+def deliver_after_run(
+    warehouse: Path | str,
+    contract: Contract,
+    *,
+    run_id: str | None = None,
+    env: Mapping[str, str] = os.environ,
+    settings: DeliverySettings | None = None,
+) -> IncidentRunReport:
+    """CLI entry, after the run: evaluate what the run did not, deliver all, summarise."""
+    from lead_parity.pipeline.paths import RunPaths
+
+    paths = RunPaths(Path(warehouse).resolve())
+    return sensor_pass(
+        paths.published,
+        paths.history,
+        contract,
+        run_url=run_url_for(run_id, env),
+        new_materialization=True,
+        env=env,
+        settings=settings,
+    )

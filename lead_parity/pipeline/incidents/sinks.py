@@ -1,0 +1,493 @@
+"""Where incident events go: PagerDuty Events API v2, a Slack incoming webhook, a JSON webhook.
+
+Configured only from environment variables, each optional. Every POST carries the event id as
+`Idempotency-Key` (and `X-Lead-Parity-Event-Id`), so a receiver can drop a copy that a retry
+after a lost response sends again. Secrets (routing key, webhook URLs, signing secret) never
+reach a log line or an error text: we log the sink's name only, and redact known secrets from
+anything a server answered or urllib3 logs.
+
+Why not `lead_parity.pipeline.http_client`: it logs request paths (a Slack webhook's path *is* its
+secret), sends JSON it serialises itself (we must sign the exact bytes) and takes no per-request
+headers. Retries use the same urllib3 `Retry` on a requests session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from lead_parity.pipeline.env_numbers import numbers_from_env
+from lead_parity.pipeline.http_client import RETRY_VARIABLES
+
+log = logging.getLogger(__name__)
+
+PAGERDUTY_DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
+SIGNATURE_HEADER = "X-Lead-Parity-Signature"
+EVENT_ID_HEADER = "X-Lead-Parity-Event-Id"
+USER_AGENT = "lead-parity-incidents/0.1"
+RETRY_STATUSES = frozenset({429, *range(500, 600)})
+
+
+class SinkConfigError(ValueError):
+    """A sink variable is set but unusable; the message names the variable, not its value."""
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Retry policy of one delivery attempt (a pass); the outbox retries across passes."""
+
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    max_attempts: int = 5  # tries per pass, the first included
+    backoff_factor_s: float = 1.0
+    backoff_max_s: float = 30.0
+    retry_after_max_s: int = 120
+    outbox_retry_s: float = 60.0  # first wait between passes under the sensor; doubles, max 1 h
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> DeliverySettings:
+        names = {**RETRY_VARIABLES, "outbox_retry_s": ("OUTBOX_RETRY", float)}
+        return cls(**numbers_from_env(env, "LEAD_PARITY_SINK_", names, SinkConfigError))
+
+    def lease_s(self) -> float:
+        """Longest one event can take in a pass, so another process never sends it meanwhile."""
+        per_try = self.connect_timeout_s + self.read_timeout_s
+        waits = self.max_attempts * max(self.backoff_max_s, self.retry_after_max_s)
+        return self.max_attempts * per_try + waits + 60
+
+
+# ---- secret hygiene ---------------------------------------------------------------------------
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites urllib3's own log records (they carry request paths) without known secrets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, secrets: set[str]) -> None:
+        with self._lock:
+            self._secrets |= {s for s in secrets if s}
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            message = record.getMessage()
+            cleaned = self.redact(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+_FILTER = _RedactingFilter()
+_URLLIB3_LOGGERS = (
+    "urllib3.connectionpool",
+    "urllib3.util.retry",
+    "urllib3.poolmanager",
+    "urllib3.connection",
+    "urllib3.response",
+    "requests",
+)
+
+
+def _guard_logs(secrets: set[str]) -> None:
+    _FILTER.add(secrets)
+    for name in _URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def url_secrets(url: str) -> set[str]:
+    """The URL and the parts of it that authenticate (path tokens, query)."""
+    parts = urlsplit(url)
+    found = {url}
+    if parts.query:
+        found.add(parts.query)
+    if len(parts.path) > 1:
+        found.add(parts.path)
+        found.update(seg for seg in parts.path.split("/") if len(seg) >= 8)
+    return found
+
+
+def describe_error(exc: BaseException) -> str:
+    """Name the root cause of a transport failure; never its text (it names the URL)."""
+    seen = exc
+    for _ in range(10):
+        inner = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
+        if inner is None or inner is seen or not isinstance(inner, BaseException):
+            break
+        seen = inner
+    name = type(seen).__name__
+    if isinstance(seen, (TimeoutError, urllib3.exceptions.TimeoutError, requests.Timeout)):
+        return f"{name} (timed out)"
+    if isinstance(seen, ConnectionRefusedError | urllib3.exceptions.NewConnectionError):
+        return f"{name} (connection refused)"
+    return name
+
+
+# ---- HTTP ---------------------------------------------------------------------------------
+
+
+class _SinkRetry(Retry):
+    """urllib3 Retry that logs the sink's name and the reason, never the URL."""
+
+    sink_name = "sink"
+
+    def new(self, **kw: Any) -> _SinkRetry:
+        retry = super().new(**kw)
+        retry.sink_name = self.sink_name
+        return retry
+
+    def increment(
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):  # noqa: ANN001 - urllib3's signature
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        reason = (
+            f"HTTP {response.status}"
+            if response is not None and response.status
+            else describe_error(error)
+            if error is not None
+            else "unknown"
+        )
+        log.warning(
+            "incident sink %s: retrying after %s (attempt %d)",
+            self.sink_name,
+            reason,
+            len(retry.history) + 1,
+        )
+        return retry
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    ok: bool
+    status: int | None
+    error: str | None  # safe to log and store
+    transport_failed: bool = False  # no HTTP answer at all: the sink is down
+
+
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
+
+
+def _session(sink_name: str, settings: DeliverySettings) -> requests.Session:
+    retry = _SinkRetry(
+        total=max(settings.max_attempts - 1, 0),
+        connect=None,
+        read=None,
+        status=None,
+        other=0,
+        redirect=0,
+        # POST is safe to repeat here: every request carries its event id for idempotency.
+        allowed_methods=frozenset({"POST"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=settings.backoff_factor_s,
+        backoff_max=settings.backoff_max_s,
+        respect_retry_after_header=True,
+        retry_after_max=settings.retry_after_max_s,
+        raise_on_status=False,
+    )
+    retry.sink_name = sink_name
+    session = requests.Session()
+    # Proxies still come from HTTPS_PROXY; an explicit (no-op) auth keeps requests from
+    # attaching ~/.netrc credentials to a URL that should carry none.
+    session.auth = _no_auth
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+# ---- sinks --------------------------------------------------------------------------------
+
+
+class Sink:
+    """One destination: renders an outbox event and POSTs it with retries."""
+
+    name = "sink"
+
+    def __init__(self, url: str, settings: DeliverySettings, secrets: set[str]) -> None:
+        self._url = url
+        self._settings = settings
+        self._secrets = {s for s in secrets if s}
+        _guard_logs(self._secrets)
+        self._http = _session(self.name, settings)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<redacted>)"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def render(self, event: dict) -> tuple[bytes, dict[str, str]]:
+        raise NotImplementedError
+
+    def send(self, event: dict) -> SendOutcome:
+        body, extra = self.render(event)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Idempotency-Key": event["event_id"],
+            EVENT_ID_HEADER: event["event_id"],
+            **extra,
+        }
+        s = self._settings
+        try:
+            resp = self._http.post(
+                self._url,
+                data=body,
+                headers=headers,
+                timeout=(s.connect_timeout_s, s.read_timeout_s),
+            )
+        except requests.RequestException as exc:
+            return SendOutcome(False, None, f"no answer: {describe_error(exc)}", True)
+        except Exception as exc:  # noqa: BLE001 - whatever broke, the text may name the URL
+            return SendOutcome(False, None, f"request failed: {type(exc).__name__}", True)
+        with resp:
+            if 200 <= resp.status_code < 300:
+                return SendOutcome(True, resp.status_code, None)
+            snippet = resp.content[:200].decode("utf-8", "replace")
+        return SendOutcome(
+            False, resp.status_code, self.redact(f"HTTP {resp.status_code}: {snippet}")
+        )
+
+
+def _when(event: dict) -> str:
+    return event["occurred_at"]
+
+
+class PagerDutySink(Sink):
+    """Events API v2: `trigger` (also for an escalation, same dedup_key) and `resolve`."""
+
+    name = "pagerduty"
+
+    def __init__(self, routing_key: str, url: str, settings: DeliverySettings) -> None:
+        self._routing_key = routing_key
+        super().__init__(url, settings, {routing_key})
+
+    def render(self, event: dict) -> tuple[bytes, dict[str, str]]:
+        inc = event["incident"]
+        # The routing key is in the body by API design; it is added here, never stored.
+        body: dict[str, Any] = {"routing_key": self._routing_key, "dedup_key": inc["dedup_key"]}
+        if event["kind"] == "resolve":
+            body["event_action"] = "resolve"
+        else:
+            body["event_action"] = "trigger"
+            body["payload"] = {
+                "summary": inc["summary"][:1024],
+                "source": "lead-parity",
+                "severity": "critical" if inc["severity"] == "critical" else "warning",
+                "timestamp": _when(event),
+                "component": inc["hop"] or inc["rule"],
+                "group": inc["owner"],
+                "class": inc["rule"],
+                "custom_details": _details(inc, event),
+            }
+            body["client"] = "lead-parity"
+            if inc.get("run_url"):
+                body["client_url"] = inc["run_url"]
+                body["links"] = [{"href": inc["run_url"], "text": "Dagster run"}]
+        return json.dumps(body, sort_keys=True).encode(), {}
+
+
+class SlackSink(Sink):
+    """Incoming webhook: one readable message per event."""
+
+    name = "slack"
+
+    def __init__(self, url: str, settings: DeliverySettings) -> None:
+        super().__init__(url, settings, url_secrets(url))
+
+    def render(self, event: dict) -> tuple[bytes, dict[str, str]]:
+        inc = event["incident"]
+        head = {
+            "trigger": ":rotating_light: Incident opened",
+            "escalate": ":arrow_double_up: Incident escalated to critical",
+            "resolve": ":white_check_mark: Incident resolved",
+        }[event["kind"]]
+        lines = [f"*{head}* ({_slack(inc['severity'])}): {_slack(inc['summary'])}"]
+        if event["kind"] != "resolve":
+            lines.append(
+                f"*Owner:* {_slack(inc['owner'])}   *Rule:* {_slack(inc['rule'])}   "
+                f"*Scope:* `{_slack(inc['scope'])}`"
+            )
+            if inc.get("expected") is not None:
+                pct = inc.get("discrepancy_pct")
+                lines.append(
+                    f"*Expected:* {inc['expected']}   *Dropped:* {inc['dropped']}   "
+                    f"*Discrepancy:* {'?' if pct is None else f'{pct:.2f}%'}"
+                )
+            lines.append(f"*Advice:* {_slack(inc['advice'])}")
+            if inc["sample_conversion_ids"]:
+                ids = ", ".join(f"`{_slack(i)}`" for i in inc["sample_conversion_ids"])
+                lines.append(f"*Sample conversions:* {ids}")
+        else:
+            lines.append(f"Opened {inc['opened_at']}, resolved {inc['resolved_at']}.")
+        if inc.get("run_url"):
+            lines.append(f"<{inc['run_url']}|Dagster run>   _{inc['tags']}_")
+        text = "\n".join(lines)
+        body = {
+            "text": text,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+        }
+        return json.dumps(body, sort_keys=True).encode(), {}
+
+
+class WebhookSink(Sink):
+    """Generic JSON webhook, body signed with HMAC-SHA256 (`X-Lead-Parity-Signature`)."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, secret: str | None, settings: DeliverySettings) -> None:
+        self._secret = secret
+        super().__init__(url, settings, url_secrets(url) | ({secret} if secret else set()))
+        if not secret:
+            log.warning(
+                "incident sink webhook: LEAD_PARITY_WEBHOOK_SECRET is not set; "
+                "deliveries are unsigned"
+            )
+
+    def render(self, event: dict) -> tuple[bytes, dict[str, str]]:
+        body = {
+            "event_id": event["event_id"],
+            "event_type": {
+                "trigger": "incident.triggered",
+                "escalate": "incident.escalated",
+                "resolve": "incident.resolved",
+            }[event["kind"]],
+            "occurred_at": _when(event),
+            "dedup_key": event["incident"]["dedup_key"],
+            "incident": event["incident"],
+        }
+        raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        headers = {}
+        if self._secret:
+            headers[SIGNATURE_HEADER] = "sha256=" + sign(raw, self._secret)
+        return raw, headers
+
+
+def sign(body: bytes, secret: str) -> str:
+    """Hex HMAC-SHA256 of the raw body; receivers compare with `hmac.compare_digest`."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(body: bytes, header: str | None, secret: str) -> bool:
+    if not header or not header.startswith("sha256="):
+        return False
+    return hmac.compare_digest(header[len("sha256=") :], sign(body, secret))
+
+
+def _details(inc: dict, event: dict) -> dict:
+    return {
+        "incident_id": inc["incident_id"],
+        "rule": inc["rule"],
+        "scope": inc["scope"],
+        "conversion_date": inc["conversion_date"],
+        "conversion_type": inc["conversion_type"],
+        "origin": inc["origin"],
+        "hop": inc["hop"],
+        "expected": inc["expected"],
+        "dropped": inc["dropped"],
+        "discrepancy_pct": inc["discrepancy_pct"],
+        "observed": inc["observed"],
+        "threshold": inc["threshold"],
+        "owner": inc["owner"],
+        "advice": inc["advice"],
+        "sample_conversion_ids": inc["sample_conversion_ids"],
+        "tags": inc["tags"],
+        "run_url": inc["run_url"],
+        "opened_at": inc["opened_at"],
+        "event_id": event["event_id"],
+    }
+
+
+def _slack(text: object) -> str:
+    # Slack mrkdwn control characters; campaign names and ids come from the data.
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _valid_url(var: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SinkConfigError(f"{var} is not an http(s) URL")
+    return value
+
+
+def configured_sinks(
+    env: Mapping[str, str] = os.environ,
+    settings: DeliverySettings | None = None,
+    errors: list[str] | None = None,
+) -> list[Sink]:
+    """The sinks whose variables are set; none is fine (incidents still land in ops.incidents).
+
+    A sink whose variables are unusable raises SinkConfigError, or, when `errors` is given, is
+    left out with the reason appended there (its events wait in the outbox until it is fixed).
+    """
+    settings = settings or DeliverySettings.from_env(env)
+    builders = []
+    routing_key = env.get("LEAD_PARITY_PAGERDUTY_ROUTING_KEY", "").strip()
+    if routing_key:
+        url = env.get("LEAD_PARITY_PAGERDUTY_URL", "").strip() or PAGERDUTY_DEFAULT_URL
+        builders.append(
+            lambda: PagerDutySink(
+                routing_key, _valid_url("LEAD_PARITY_PAGERDUTY_URL", url), settings
+            )
+        )
+    slack = env.get("LEAD_PARITY_SLACK_WEBHOOK_URL", "").strip()
+    if slack:
+        builders.append(
+            lambda: SlackSink(_valid_url("LEAD_PARITY_SLACK_WEBHOOK_URL", slack), settings)
+        )
+    hook = env.get("LEAD_PARITY_WEBHOOK_URL", "").strip()
+    if hook:
+        secret = env.get("LEAD_PARITY_WEBHOOK_SECRET", "") or None
+        builders.append(
+            lambda: WebhookSink(_valid_url("LEAD_PARITY_WEBHOOK_URL", hook), secret, settings)
+        )
+    sinks: list[Sink] = []
+    for build in builders:
+        try:
+            sinks.append(build())
+        except SinkConfigError as exc:
+            if errors is None:
+                raise
+            errors.append(f"incident sink not used: {exc}")
+            log.warning("incident sink not used: %s", exc)
+    return sinks
+
+
+def configured_sink_names(env: Mapping[str, str] = os.environ) -> list[str]:
+    """Names of the sinks configured in `env`, without building them."""
+    names = []
+    if env.get("LEAD_PARITY_PAGERDUTY_ROUTING_KEY", "").strip():
+        names.append("pagerduty")
+    if env.get("LEAD_PARITY_SLACK_WEBHOOK_URL", "").strip():
+        names.append("slack")
+    if env.get("LEAD_PARITY_WEBHOOK_URL", "").strip():
+        names.append("webhook")
+    return names

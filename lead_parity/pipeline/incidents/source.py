@@ -1,0 +1,202 @@
+"""Read the latest SLO evaluation and sample dropped conversions, from the warehouse or files.
+
+Two ways in, one query shape: inside a run the `incidents` asset reads the warehouse (dbt is
+done, nothing else holds it); the sensor and the CLI read the published snapshot's Parquet files
+through an in-memory DuckDB, so they never take the warehouse lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from lead_parity.contract import Contract
+from lead_parity.pipeline.incidents.rules import (
+    EvaluationRow,
+    Finding,
+    assignment_hops,
+    parse_details,
+)
+
+EVALUATION_COLUMNS = (
+    "evaluated_at", "rule", "scope", "conversion_date", "conversion_type", "origin", "hop",
+    "observed", "threshold", "passed", "severity", "expected", "dropped", "details",
+)  # fmt: skip
+MAX_SAMPLES = 10
+
+
+@dataclass
+class EvaluationSource:
+    """A connection plus the relation names of the evaluations and the dropped-leads mart."""
+
+    con: duckdb.DuckDBPyConnection
+    evaluations: str | None  # relation name, None when the table does not exist (yet)
+    dropped_leads: str | None
+    origin: str  # "warehouse" or "published", for logs
+
+    def latest_evaluated_at(self) -> datetime | None:
+        if self.evaluations is None:
+            return None
+        value = self.con.execute(f"select max(evaluated_at) from {self.evaluations}").fetchone()[0]
+        return _utc(value)
+
+    def evaluation(self, evaluated_at: datetime) -> list[EvaluationRow]:
+        """Every row of the evaluation made at `evaluated_at`."""
+        assert self.evaluations is not None
+        present = {
+            c[0] for c in self.con.execute(f"select * from {self.evaluations} limit 0").description
+        }
+        # A writer that lacks an optional column still works: it reads as null.
+        cols = ", ".join(c if c in present else f"null as {c}" for c in EVALUATION_COLUMNS)
+        rows = self.con.execute(
+            f"select {cols} from {self.evaluations} where evaluated_at = ? order by rule, scope",
+            [evaluated_at.astimezone(UTC).replace(tzinfo=None)],
+        ).fetchall()
+        return [_row(dict(zip(EVALUATION_COLUMNS, r, strict=True))) for r in rows]
+
+    def samples(self, finding: Finding, contract: Contract, limit: int = MAX_SAMPLES) -> list[str]:
+        """Up to `limit` dropped conversion ids in the finding's scope, highest intent first."""
+        given = finding.details.get("sample_conversion_ids")
+        if isinstance(given, list) and given:
+            return [str(v) for v in given[:limit]]
+        if self.dropped_leads is None or finding.rule == "quarantine":
+            return []
+        where, params = _sample_filter(finding, contract)
+        if where is None:
+            return []
+        sql = (
+            f"select conversion_id from {self.dropped_leads} where {where} "
+            "order by intent_score desc nulls last, converted_at, conversion_id limit ?"
+        )
+        return [r[0] for r in self.con.execute(sql, [*params, limit]).fetchall()]
+
+
+def _utc(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"evaluated_at is {type(value).__name__}, expected a timestamp")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _row(raw: dict) -> EvaluationRow:
+    def opt_int(v: object) -> int | None:
+        return None if v is None else int(v)
+
+    def opt_float(v: object) -> float | None:
+        return None if v is None else float(v)
+
+    return EvaluationRow(
+        evaluated_at=_utc(raw["evaluated_at"]),
+        rule=str(raw["rule"]),
+        scope=str(raw["scope"]),
+        passed=None if raw["passed"] is None else bool(raw["passed"]),
+        severity=raw["severity"],
+        conversion_date=raw["conversion_date"],
+        conversion_type=raw["conversion_type"],
+        origin=raw["origin"],
+        hop=raw["hop"],
+        observed=opt_float(raw["observed"]),
+        threshold=opt_float(raw["threshold"]),
+        expected=opt_int(raw["expected"]),
+        dropped=opt_int(raw["dropped"]),
+        details=parse_details(raw["details"]),
+    )
+
+
+def _sample_filter(finding: Finding, contract: Contract) -> tuple[str | None, list]:
+    clauses: list[str] = []
+    params: list = []
+
+    def add(clause: str, *values: object) -> None:
+        clauses.append(clause)
+        params.extend(values)
+
+    def in_list(column: str, values: list[str]) -> None:
+        add(f"{column} in ({', '.join('?' for _ in values)})", *values)
+
+    if finding.conversion_date is not None and finding.rule != "dead_letters":
+        add("cast(converted_at as date) = ?", finding.conversion_date)
+    if finding.conversion_type not in (None, "", "all"):
+        add("conversion_type = ?", finding.conversion_type)
+    if finding.origin not in (None, "", "all"):
+        add("origin = ?", finding.origin)
+    if finding.rule == "parity":
+        add("dropped_at_hop = ?", finding.hop)
+    elif finding.rule == "enrichment_success":
+        add("root_cause = ?", "enrichment_failure")
+    elif finding.rule in ("median_assignment_latency", "high_intent_unassigned"):
+        hops = [finding.hop] if finding.hop else assignment_hops(contract, finding.conversion_type)
+        if not hops:
+            return None, []
+        in_list("dropped_at_hop", hops)
+        if finding.rule == "high_intent_unassigned":
+            add("intent_score >= ?", contract.slo.high_intent_score)
+    elif finding.rule == "dead_letters":
+        add("root_cause = ?", "integration_failure")
+        if finding.hop:
+            add("dropped_at_hop = ?", finding.hop)
+    else:
+        return None, []
+    return " and ".join(clauses) or "true", params
+
+
+def _set_utc(con: duckdb.DuckDBPyConnection) -> None:
+    # converted_at may be TIMESTAMPTZ; its date must be the UTC date, whatever the host zone.
+    with suppress(duckdb.Error):
+        con.execute("set TimeZone = 'UTC'")
+
+
+@contextmanager
+def warehouse_source(con: duckdb.DuckDBPyConnection) -> Iterator[EvaluationSource]:
+    """The live warehouse (only inside a run, after dbt)."""
+    _set_utc(con)
+    present = {
+        (s, t)
+        for s, t in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where (table_schema, table_name) in (('ops', 'slo_evaluations'), "
+            "('marts', 'rpt_dropped_leads'))"
+        ).fetchall()
+    }
+    yield EvaluationSource(
+        con,
+        "ops.slo_evaluations" if ("ops", "slo_evaluations") in present else None,
+        "marts.rpt_dropped_leads" if ("marts", "rpt_dropped_leads") in present else None,
+        "warehouse",
+    )
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@contextmanager
+def published_source(published_dir: Path) -> Iterator[EvaluationSource]:
+    """The published snapshot's Parquet files, read without any lock on the warehouse."""
+    # Resolve the `published` symlink once: a publish during our read swaps the link, not files.
+    root = Path(published_dir).resolve()
+    con = duckdb.connect()
+    try:
+        _set_utc(con)
+        names = {}
+        for rel, path in (
+            ("slo_evaluations", root / "ops" / "slo_evaluations.parquet"),
+            ("rpt_dropped_leads", root / "marts" / "rpt_dropped_leads.parquet"),
+        ):
+            if path.is_file():
+                # A path is not data; DuckDB takes no parameters in a view definition.
+                con.execute(
+                    f"create view {rel} as select * from read_parquet({_quote_literal(str(path))})"
+                )
+                names[rel] = rel
+        yield EvaluationSource(
+            con, names.get("slo_evaluations"), names.get("rpt_dropped_leads"), "published"
+        )
+    finally:
+        con.close()

@@ -1,0 +1,467 @@
+"""Ingest one source folder into its landed folder: parse, quarantine, de-duplicate, account.
+
+The work happens in a private in-memory DuckDB (never the warehouse) and lands as Parquet. The
+landed folder of a source is swapped in whole, so readers see the previous or the new complete
+set, never a mix, and a re-run on the same input writes identical tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from lead_parity.pipeline.ingest.lines import is_utf8, read_input, split_lines, whole_text
+from lead_parity.pipeline.ingest.prefetch import prefetched
+from lead_parity.pipeline.ingest.sources import SOURCES, Entity, Source
+from lead_parity.pipeline.ingest.sql import (
+    email_columns,
+    page_records_sql,
+    pages_sql,
+    parse_sql,
+    raw_emails_sql,
+)
+
+BATCH_BYTES = 96 * 1024 * 1024
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("position", pa.int64()),
+        ("entity", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+LEDGER_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("file", pa.string()),
+        ("records_read", pa.int64()),
+        ("records_loaded", pa.int64()),
+        ("records_quarantined", pa.int64()),
+        ("duplicates", pa.int64()),
+    ]
+)
+MANIFEST_SCHEMA = pa.schema(
+    [("source", pa.string()), ("is_present", pa.bool_()), ("files", pa.int64())]
+)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    source: str
+    is_present: bool
+    files: int
+    records_read: int
+    records_loaded: int
+    records_quarantined: int
+    duplicates: int
+    loaded_by_entity: dict[str, int]
+    landed_dir: Path
+
+
+class LedgerMismatch(RuntimeError):
+    """Records were read but not accounted for: a bug, never bad input."""
+
+
+def list_input_files(folder: Path, source: Source) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found = {p for pattern in source.pattern for p in folder.glob(pattern) if p.is_file()}
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+# DuckDB scans a registered Arrow table one record batch per thread: a file's lines in one batch
+# would be parsed on one core.
+CHUNK_LINES = 50_000
+CHUNK_PAGES = 32
+
+
+def _lines_part(rel: str, data: bytes) -> pa.Table:
+    lines, positions = split_lines(data)
+    n = len(lines)
+    table = pa.table(
+        {
+            "file": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int32), [rel]),
+            "position": pa.array(positions),
+            "rec": lines,
+            "page_reason": pa.nulls(n, pa.string()),
+            "form_guid": pa.nulls(n, pa.string()),
+        }
+    )
+    return _rechunked(table, CHUNK_LINES)
+
+
+def _rechunked(table: pa.Table, rows: int) -> pa.Table:
+    return pa.Table.from_batches(table.to_batches(max_chunksize=rows), table.schema)
+
+
+def _page_part(rel: str, guid: str | None, data: bytes) -> pa.Table:
+    return pa.table(
+        {
+            "file": pa.array([rel], pa.string()),
+            "form_guid": pa.array([guid], pa.string()),
+            "text": whole_text(data),
+        }
+    )
+
+
+def _batches(
+    files: list[Path], input_dir: Path, source: Source
+) -> Iterator[tuple[pa.Table, int, list[dict]]]:
+    """(records or pages, files in it, file-level problems) per batch of about BATCH_BYTES.
+
+    JSON-lines files arrive split into lines (file, position, rec), page files whole
+    (file, form_guid, text).
+    """
+    parts, problems, size = [], [], 0
+    for path in files:
+        rel = path.relative_to(input_dir).as_posix()
+        data, problem = read_input(path)
+        if data is None:
+            problems.append({"file": rel, "reason": problem})
+            continue
+        if not is_utf8(data):
+            # Undecodable bytes: the whole file's records are suspect, so it is one bad record.
+            raw = data.decode("utf-8", errors="replace")
+            problems.append({"file": rel, "reason": "not valid UTF-8", "raw": raw})
+            continue
+        if source.shape == "jsonl":
+            parts.append(_lines_part(rel, data))
+        else:
+            guid = path.parent.name if source.name == "hubspot_forms" else None
+            parts.append(_page_part(rel, guid, data))
+        size += len(data)
+        if size >= BATCH_BYTES:
+            yield pa.concat_tables(parts), len(parts), problems
+            parts, problems, size = [], [], 0
+    # The last batch may be empty: parsing it still gives each entity its (empty) part.
+    yield _concat(parts, source), len(parts), problems
+
+
+def _concat(parts: list[pa.Table], source: Source) -> pa.Table:
+    if parts:
+        return pa.concat_tables(parts)
+    return (_lines_part("", b"") if source.shape == "jsonl" else _page_part("", None, b"")).slice(
+        0, 0
+    )
+
+
+def normalise_emails(values: pa.Array) -> pa.Array:
+    """NFKC, trim, lower-case (SPEC section 4); empty becomes null."""
+    norm = pc.utf8_lower(pc.utf8_trim_whitespace(pc.utf8_normalize(values, form="NFKC")))
+    return pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
+
+
+def _normalise_non_ascii_emails(con, table: str, columns: list[str]) -> None:
+    """Normalise the email values the parse left raw (non-ASCII ones, a few per thousand) in
+    `table`: one Arrow call over their distinct values, then an update per column."""
+    if not columns:
+        return
+    raw = con.execute(raw_emails_sql(table, columns)).to_arrow_table()
+    if not raw.num_rows:
+        return
+    mapping = pa.table(
+        {"raw": raw.column("raw"), "norm": normalise_emails(raw.column("raw").combine_chunks())}
+    )
+    con.register("email_map", mapping)
+    for c in columns:
+        con.execute(
+            f'update {table} set "{c}" = email_map.norm from email_map '
+            f'where {table}."{c}" = email_map.raw'
+        )
+    con.unregister("email_map")
+
+
+class _Work:
+    """Quarantine parts, written as bad records and files are found and merged at the end."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.count = 0
+
+    def _next_part(self, kind: str) -> Path:
+        folder = self.root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        self.count += 1
+        return folder / f"part-{self.count:06d}.parquet"
+
+    def write(self, kind: str, table: pa.Table) -> None:
+        pq.write_table(table, self._next_part(kind))
+
+    def parts(self, kind: str) -> list[str]:
+        return sorted(str(p) for p in (self.root / kind).glob("part-*.parquet"))
+
+
+# A source's parsed records stay in DuckDB until de-duplicated; past this it spills them to the
+# scratch folder instead of growing (a 1M-person stack peaked at 4.8 GB without a limit).
+MEMORY_LIMIT = os.environ.get("LEAD_PARITY_INGEST_MEMORY_LIMIT", "2GB")
+
+
+def _connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        config={
+            "threads": os.cpu_count() or 2,
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": str(spill_dir),
+        }
+    )
+    con.execute("set TimeZone = 'UTC'")
+    # Landed tables are sets: nothing downstream reads them in file order.
+    con.execute("set preserve_insertion_order = false")
+    return con
+
+
+def _parsed(entity: Entity) -> str:
+    """The temp table collecting an entity's parsed records (valid or not) over all batches."""
+    return f'"parsed_{entity.name}"'
+
+
+def _parse_batch(con, source: Source, batch: pa.Table) -> None:
+    """Parse a batch into each entity's temp table. The rows stay in DuckDB (which spills them
+    to the scratch folder past its memory limit): no Parquet part to write and read back."""
+    con.register("batch", batch)
+    arrays = tuple(e.array for e in source.entities if e.array)
+    if source.shape == "page":
+        # Kept in Arrow in small batches, not a temp table: DuckDB scans a table one row group
+        # (122,880 rows, so every page of a batch) per thread.
+        pages = con.execute(pages_sql(arrays)).to_arrow_table()
+        con.register("pages", _rechunked(pages, CHUNK_PAGES))
+    for entity in source.entities:
+        records = (
+            "select * from batch" if source.shape == "jsonl" else page_records_sql(entity, arrays)
+        )
+        query = parse_sql(source, entity, records)
+        con.execute(f"create temp table if not exists {_parsed(entity)} as {query} with no data")
+        con.execute(f"insert into {_parsed(entity)} {query}")
+    if source.shape == "page":
+        con.unregister("pages")
+    con.unregister("batch")
+
+
+def _account_parsed(con, source: Source, entity: Entity, work: _Work, read: Counter) -> None:
+    """Count every parsed record per file and write the invalid ones to the quarantine."""
+    table = _parsed(entity)
+    for file, n in con.execute(f"select _file, count(*) from {table} group by _file").fetchall():
+        read[file] += n
+    bad = con.execute(
+        f"select _file, _position, _reason, _raw from {table} where _reason is not null"
+    ).to_arrow_table()
+    if bad.num_rows:
+        work.write(
+            "_quarantine",
+            pa.table(
+                {
+                    "source": pa.array([source.name] * bad.num_rows, pa.string()),
+                    "file": bad.column("_file").cast(pa.string()),
+                    "position": bad.column("_position").cast(pa.int64()),
+                    "entity": pa.array([entity.name] * bad.num_rows, pa.string()),
+                    "reason": bad.column("_reason").cast(pa.string()),
+                    "raw": bad.column("_raw").cast(pa.string()),
+                },
+                schema=QUARANTINE_SCHEMA,
+            ),
+        )
+
+
+def _file_problems(source: Source, problems: list[dict], work: _Work, read: Counter) -> None:
+    if not problems:
+        return
+    for p in problems:
+        read[p["file"]] += 1
+    work.write(
+        "_quarantine",
+        pa.table(
+            {
+                "source": [source.name] * len(problems),
+                "file": [p["file"] for p in problems],
+                "position": pa.array([0] * len(problems), pa.int64()),
+                "entity": [source.entities[0].name] * len(problems),
+                "reason": [p["reason"] for p in problems],
+                "raw": pa.array([p.get("raw") for p in problems], pa.string()),
+            },
+            schema=QUARANTINE_SCHEMA,
+        ),
+    )
+
+
+def _duplicates_sql(entity: Entity) -> str:
+    """(_file, _position) of every valid record that repeats an earlier-kept one, read from the
+    key and order columns only (the window never holds the wide rows)."""
+    keys = ", ".join(f'"{k}"' for k in entity.dedup_key)
+    # Exports are chronological and their timestamps have whole seconds: of two versions with
+    # the same updated time, the later copy is the newer one. Without a version time, the first
+    # delivery is the message (Segment, receipts, forms).
+    if entity.newest_by:
+        order = f'"{entity.newest_by}" desc nulls last, _file desc, _position desc'
+    else:
+        order = "_file, _position"
+    # Records without a key (e.g. Segment page views with no messageId) are all distinct.
+    any_null = " or ".join(f'"{k}" is null' for k in entity.dedup_key)
+    # Only keys seen more than once are ranked: a hash aggregate finds them in half the time the
+    # window took to sort every record.
+    return f"""
+        with keyed as (
+            select * from {_parsed(entity)} where _reason is null and not ({any_null})
+        ),
+        repeated as (
+            select {keys} from keyed group by all having count(*) > 1
+        )
+        select _file, _position
+        from (
+            select _file, _position,
+                row_number() over (partition by {keys} order by {order}) as _rank
+            from keyed semi join repeated using ({keys})
+        )
+        where _rank > 1
+    """
+
+
+def _finalize_entity(con, entity: Entity, out: Path, counts: dict) -> int:
+    """De-duplicate the entity's valid records into `<entity>.parquet`; count kept and dropped
+    per file."""
+    table = _parsed(entity)
+    if entity.dedup_key:
+        con.execute(f"create or replace temp table duplicates as {_duplicates_sql(entity)}")
+    else:
+        con.execute("create or replace temp table duplicates (_file varchar, _position bigint)")
+    loaded = 0
+    for file, n in con.execute(
+        f"select _file, count(*) from {table} where _reason is null group by _file"
+    ).fetchall():
+        counts["loaded"][file] += n
+        loaded += n
+    for file, n in con.execute("select _file, count(*) from duplicates group by _file").fetchall():
+        counts["loaded"][file] -= n
+        counts["duplicates"][file] += n
+        loaded -= n
+    # Not sorted: ordering the wide rows of a 1M-person stack's Segment messages cost 20 s, and
+    # every reader groups or filters (_file, _position say where each row came from). Columns
+    # with over a thousand values in a row group (ids, emails) are written plain: trying a
+    # dictionary for them first was a third of the write's CPU, for a bigger file.
+    con.execute(
+        f"""
+        copy (
+            select p.* exclude (_reason, _raw)
+            from {table} as p
+            anti join duplicates as d on p._file = d._file and p._position = d._position
+            where p._reason is null
+        ) to ? (format parquet, dictionary_size_limit 1000)
+        """,
+        [str(out / f"{entity.name}.parquet")],
+    )
+    con.execute(f"drop table {table}")
+    return loaded
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Replace `target` folder by `new` with renames, so a reader never sees half of each."""
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def ingest_source(
+    name: str,
+    input_dir: Path,
+    landed_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`."""
+    source = SOURCES[name]
+    input_dir, landed_dir = Path(input_dir), Path(landed_dir)
+    folder = input_dir / name
+    files = list_input_files(folder, source)
+    landed_dir.mkdir(parents=True, exist_ok=True)
+    scratch = landed_dir / f".{name}.work-{uuid.uuid4().hex}"
+    out = scratch / "out"
+    out.mkdir(parents=True)
+    work = _Work(scratch / "parts")
+    read: Counter = Counter()
+    con = _connect(scratch / "spill")
+    try:
+        total = len(files)
+        seen = 0
+        for batch, batch_files, problems in prefetched(_batches(files, input_dir, source)):
+            _parse_batch(con, source, batch)
+            _file_problems(source, problems, work, read)
+            seen += batch_files + len(problems)
+            if progress and total:
+                progress(f"{name}: parsed {seen}/{total} files")
+        for entity in source.entities:
+            _normalise_non_ascii_emails(con, _parsed(entity), email_columns(source, entity))
+            _account_parsed(con, source, entity, work, read)
+        counts = {"loaded": Counter(), "duplicates": Counter()}
+        loaded_by_entity = {e.name: _finalize_entity(con, e, out, counts) for e in source.entities}
+        loaded_by_file, dupes = counts["loaded"], counts["duplicates"]
+        quarantine_parts = work.parts("_quarantine")
+        if quarantine_parts:
+            quarantine = con.execute(
+                "select * from read_parquet(?) order by file, position, entity", [quarantine_parts]
+            ).to_arrow_table()
+        else:
+            quarantine = QUARANTINE_SCHEMA.empty_table()
+        quarantined = Counter(quarantine.column("file").to_pylist())
+        ledger = _ledger(source, files, input_dir, read, loaded_by_file, quarantined, dupes)
+        pq.write_table(quarantine.cast(QUARANTINE_SCHEMA), out / "quarantine.parquet")
+        pq.write_table(ledger, out / "ledger.parquet")
+        pq.write_table(
+            pa.table(
+                {"source": [name], "is_present": [folder.is_dir()], "files": [len(files)]},
+                schema=MANIFEST_SCHEMA,
+            ),
+            out / "manifest.parquet",
+        )
+        _swap_in(out, landed_dir / name)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return IngestResult(
+        source=name,
+        is_present=folder.is_dir(),
+        files=len(files),
+        records_read=sum(read.values()),
+        records_loaded=sum(loaded_by_file.values()),
+        records_quarantined=sum(quarantined.values()),
+        duplicates=sum(dupes.values()),
+        loaded_by_entity=loaded_by_entity,
+        landed_dir=landed_dir / name,
+    )
+
+
+def _ledger(source, files, input_dir, read, loaded, quarantined, dupes) -> pa.Table:
+    rows = []
+    for path in files:
+        rel = path.relative_to(input_dir).as_posix()
+        row = (read[rel], loaded[rel], quarantined[rel], dupes[rel])
+        if row[0] != row[1] + row[2] + row[3]:
+            raise LedgerMismatch(
+                f"{source.name} {rel}: read {row[0]} != loaded {row[1]} + quarantined {row[2]}"
+                f" + duplicates {row[3]}"
+            )
+        rows.append((rel, *row))
+    return pa.table(
+        {
+            "source": [source.name] * len(rows),
+            "file": [r[0] for r in rows],
+            "records_read": [r[1] for r in rows],
+            "records_loaded": [r[2] for r in rows],
+            "records_quarantined": [r[3] for r in rows],
+            "duplicates": [r[4] for r in rows],
+        },
+        schema=LEDGER_SCHEMA,
+    )

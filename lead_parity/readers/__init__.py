@@ -1,0 +1,1 @@
+"""Readers of the published snapshot: the Streamlit dashboard and the HTML report."""

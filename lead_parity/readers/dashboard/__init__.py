@@ -1,0 +1,79 @@
+"""Start the Streamlit dashboard on the published snapshot (`lead-parity dashboard`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+APP = Path(__file__).with_name("app.py")
+PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
+
+
+def dashboard_command(published_dir: Path, port: int, address: str = "127.0.0.1") -> list[str]:
+    """The `streamlit run` command line: headless, local only, no usage stats, no file watcher."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.headless", "true",
+        "--server.address", address,
+        "--server.port", str(port),
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false",
+        "--theme.base", "light",
+        "--client.toolbarMode", "viewer",
+        "--", "--published", str(Path(published_dir).absolute()),
+    ]  # fmt: skip
+
+
+def _env(published_dir: Path) -> dict[str, str]:
+    project_root = str(APP.parents[3])
+    pythonpath = os.pathsep.join(p for p in (project_root, os.environ.get("PYTHONPATH")) if p)
+    return {
+        **os.environ,
+        PUBLISHED_ENV: str(Path(published_dir).absolute()),
+        "PYTHONPATH": pythonpath,
+    }
+
+
+def start_dashboard(
+    published_dir: Path, port: int, address: str = "127.0.0.1", **popen_kwargs
+) -> subprocess.Popen:
+    """Start the dashboard in the background; pair with wait_until_ready and terminate()."""
+    return subprocess.Popen(
+        dashboard_command(published_dir, port, address), env=_env(published_dir), **popen_kwargs
+    )
+
+
+def wait_until_ready(port: int, address: str = "127.0.0.1", timeout: float = 60.0) -> None:
+    """Block until Streamlit's health endpoint answers; TimeoutError otherwise."""
+    deadline = time.monotonic() + timeout
+    url = f"http://{address}:{port}/_stcore/health"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"the dashboard did not answer on {url} within {timeout:.0f}s")
+
+
+def launch(published_dir: Path, port: int = 8501, address: str = "127.0.0.1") -> int:
+    """Run the dashboard in the foreground until interrupted; returns Streamlit's exit code."""
+    from lead_parity.pipeline.publish import resolve_snapshot
+
+    resolve_snapshot(published_dir)  # fail with a clear PublishError before starting a server
+    print(f"lead-parity dashboard on http://{address}:{port} (snapshot {published_dir})")
+    process = start_dashboard(published_dir, port, address)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        return process.wait(timeout=10)
+
+
+__all__ = ["dashboard_command", "launch", "start_dashboard", "wait_until_ready"]

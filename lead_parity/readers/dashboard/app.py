@@ -1,0 +1,218 @@
+"""lead-parity dashboard (Streamlit). Reads only the published snapshot, never the warehouse.
+
+Each query opens the snapshot read-only and closes it again; results are cached per snapshot
+version, so a new publish shows up on the next interaction and a run is never blocked.
+Run through `lead-parity dashboard` (lead_parity.readers.dashboard.launch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lead_parity.pipeline.publish import (
+    PublishError,
+    open_snapshot,
+    read_manifest,
+    resolve_snapshot,
+)
+from lead_parity.readers.dashboard import charts
+from lead_parity.readers.report import data
+
+PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
+
+
+def _published_dir() -> Path:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--published", default=os.environ.get(PUBLISHED_ENV, "published"))
+    args, _ = parser.parse_known_args()
+    return Path(args.published)
+
+
+@st.cache_data(ttl=600, max_entries=256, show_spinner=False)
+def load(version: str, name: str, since: date | None = None, **kwargs) -> pd.DataFrame:
+    """One query against one snapshot version (the cache key), connection closed right after."""
+    with open_snapshot(Path(version)) as con:
+        fn = getattr(data, name)
+        return fn(con) if since is None else fn(con, since, **kwargs)
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+def load_context(version: str, days: int) -> dict:
+    with open_snapshot(Path(version)) as con:
+        per = data.period(con, days)
+        return {
+            "period": per,
+            "thresholds": data.thresholds(con),
+            "hops": data.hop_order(con),
+            "headline": data.headline(con, per.since),
+            "choices": {
+                c: data.distinct_values(con, c)
+                for c in ("dropped_at_hop", "root_cause", "origin", "owner")
+            },
+        }
+
+
+def _header(manifest: dict, ctx: dict) -> None:
+    per = ctx["period"]
+    st.title("Lead parity")
+    st.caption(
+        f"Conversions {per.since:%b %d} – {per.as_of:%b %d, %Y %H:%M} UTC · snapshot "
+        f"{manifest.get('version', '?')} published {manifest.get('published_at', '?')}"
+    )
+    head = ctx["headline"]
+    cols = st.columns(5)
+    cols[0].metric("Conversions", f"{head['conversions']:,}")
+    cols[1].metric("Delivered", f"{head['delivered']:,}")
+    cols[2].metric("Dropped", f"{head['dropped']:,}", f"{head['dropped_pct']:.1f}% of judged",
+                   delta_color="inverse")  # fmt: skip
+    cols[3].metric("Pending", f"{head['pending']:,}")
+    cols[4].metric("Revenue at risk", f"${head['revenue_at_risk']:,.0f}")
+
+
+def _funnel(version: str, ctx: dict) -> None:
+    st.subheader("Funnel per conversion type")
+    frame = load(version, "funnel", ctx["period"].since)
+    if frame.empty:
+        st.info("No conversions in this period.")
+        return
+    types = list(dict.fromkeys(frame["conversion_type"]))
+    st.markdown(charts.legend_html(), unsafe_allow_html=True)
+    cols = st.columns(len(types))
+    for col, ctype in zip(cols, types, strict=True):
+        with col:
+            st.markdown(f"**{ctype}**")
+            rows = frame[frame["conversion_type"] == ctype]
+            st.altair_chart(charts.funnel(rows, ctx["hops"]), width="stretch")
+
+
+def _parity(version: str, ctx: dict) -> None:
+    st.subheader("Daily parity per hop")
+    frame = load(version, "daily_parity", ctx["period"].since)
+    if frame.empty:
+        st.info("No parity figures in this period.")
+        return
+    limit = ctx["thresholds"]["parity_discrepancy_pct"]
+    st.altair_chart(charts.daily_parity(frame, limit, ctx["hops"]), width="stretch")
+
+
+def _latency(version: str, ctx: dict) -> None:
+    st.subheader("Assignment latency (median and P95)")
+    frame = load(version, "latency_daily", ctx["period"].since, by_type=True)
+    if frame.empty:
+        st.info("No assignments in this period.")
+        return
+    options = ["all", *sorted(set(frame["conversion_type"]))]
+    choice = st.selectbox("Conversion type", options, key="latency_type")
+    if choice == "all":
+        frame = load(version, "latency_daily", ctx["period"].since, by_type=False)
+    else:
+        frame = frame[frame["conversion_type"] == choice]
+    slo = ctx["thresholds"]["median_assignment_latency_s"] / 60.0
+    st.altair_chart(charts.latency(frame, slo), width="stretch")
+
+
+def _causes(version: str, ctx: dict) -> None:
+    st.subheader("Root causes over time")
+    frame = load(version, "causes_daily", ctx["period"].since)
+    if frame.empty:
+        st.info("No dropped conversions in this period.")
+        return
+    st.altair_chart(charts.causes(frame), width="stretch")
+
+
+def _revenue(version: str, ctx: dict) -> None:
+    st.subheader("Revenue at risk")
+    frame = load(version, "revenue_at_risk", ctx["period"].since)
+    st.metric("Value of dropped conversions", f"${frame['value_usd'].astype(float).sum():,.0f}")
+    if not frame.empty:
+        st.altair_chart(charts.revenue(frame), width="stretch")
+
+
+def _dead_letters(version: str, ctx: dict) -> None:
+    st.subheader("Dead letters and replays")
+    frame = load(version, "dead_letters_daily", ctx["period"].since)
+    if frame.empty:
+        st.info("No dead letters in this period.")
+        return
+    st.altair_chart(charts.dead_letters(frame), width="stretch")
+    st.dataframe(load(version, "dead_letters_summary", ctx["period"].since), hide_index=True)
+
+
+def _dropped_list(version: str, ctx: dict) -> None:
+    st.subheader("Dropped leads")
+    choices = ctx["choices"]
+    cols = st.columns(5)
+    hops = cols[0].multiselect("Hop", choices["dropped_at_hop"], key="f_hop")
+    causes = cols[1].multiselect("Cause", choices["root_cause"], key="f_cause")
+    origins = cols[2].multiselect("Origin", choices["origin"], key="f_origin")
+    owners = cols[3].multiselect("Owner", choices["owner"], key="f_owner")
+    min_intent = cols[4].slider("Min intent score", 0, 100, 0, key="f_intent")
+    frame = load(
+        version,
+        "dropped_leads",
+        ctx["period"].since,
+        hops=hops,
+        causes=causes,
+        origins=origins,
+        owners=owners,
+        min_intent=float(min_intent),
+    )
+    st.caption(f"{len(frame):,} dropped conversions match")
+    st.dataframe(frame, hide_index=True, height=360)
+    st.download_button(
+        "Download CSV",
+        frame.to_csv(index=False).encode("utf-8"),
+        file_name="dropped_leads.csv",
+        mime="text/csv",
+        key="download_dropped",
+    )
+
+
+def _incidents(version: str) -> None:
+    st.subheader("Open incidents")
+    frame = load(version, "open_incidents")
+    if frame.empty:
+        st.success("No open incidents.")
+    else:
+        st.dataframe(frame, hide_index=True)
+
+
+def main() -> None:
+    st.set_page_config(page_title="Lead parity", layout="wide")
+    published = _published_dir()
+    try:
+        version = str(resolve_snapshot(published))
+        manifest = read_manifest(published)
+    except PublishError as exc:
+        st.error(str(exc))
+        st.stop()
+    days = st.sidebar.slider("Days shown", 7, 90, 30, key="days")
+    st.sidebar.caption(f"Reading the published snapshot in {published}")
+    ctx = load_context(version, days)
+    _header(manifest, ctx)
+    _funnel(version, ctx)
+    left, right = st.columns(2)
+    with left:
+        _parity(version, ctx)
+    with right:
+        _latency(version, ctx)
+    left, right = st.columns(2)
+    with left:
+        _causes(version, ctx)
+    with right:
+        _revenue(version, ctx)
+    _dropped_list(version, ctx)
+    left, right = st.columns(2)
+    with left:
+        _incidents(version)
+    with right:
+        _dead_letters(version, ctx)
+
+
+main()

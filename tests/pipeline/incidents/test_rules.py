@@ -1,0 +1,100 @@
+"""Which evaluation rows become incidents, with which severity, owner and advice."""
+
+from dataclasses import replace
+
+from lead_parity.contract import load_contract
+from lead_parity.pipeline.incidents.rules import (
+    EvaluationRow,
+    dedup_key,
+    judge,
+)
+
+from .helpers import DAY, at, parity_row
+
+
+def _row(**kw) -> EvaluationRow:
+    raw = parity_row(at(12), **kw)
+    return EvaluationRow(**{k: v for k, v in raw.items() if k != "details"})
+
+
+def test_a_breached_day_hop_total_is_one_warning_owned_by_the_hop_owner():
+    contract = load_contract()
+    judgement = judge([_row(dropped=8)], contract)  # 2.0 %
+    assert len(judgement.findings) == 1
+    f = judgement.findings[0]
+    assert (f.rule, f.severity, f.owner, f.hop) == ("parity", "warning", "platform", "crm")
+    assert f.dedup_key == f"lead-parity/parity/{DAY.isoformat()}|crm|all|all"
+    assert f.discrepancy_pct == 2.0 and (f.expected, f.dropped) == (400, 8)
+    assert "postmortem" not in f.advice
+    assert "8 of 400" in f.summary
+
+
+def test_at_the_critical_level_the_advice_is_to_pause_and_write_a_postmortem():
+    f = judge([_row(dropped=20)], load_contract()).findings[0]  # 5.0 %: at the level
+    assert f.severity == "critical"
+    assert "Pause the campaigns feeding this unit" in f.advice and "postmortem" in f.advice
+    sliced = _row(dropped=20, conversion_type="demo_request", origin="google_ads")
+    assert "Pause the google_ads campaign" in judge([sliced], load_contract()).findings[0].advice
+
+
+def test_a_small_slice_with_one_drop_is_not_judged_alone():
+    contract = load_contract()
+    small = _row(expected=10, dropped=1, conversion_type="demo_request", origin="google_ads")
+    big = _row(expected=30, dropped=1, conversion_type="demo_request", origin="linkedin")
+    judgement = judge([small, big], contract)
+    assert [f.origin for f in judgement.findings] == ["linkedin"]
+    assert judgement.unjudged == 1
+
+
+def test_severity_and_slice_volume_follow_the_contract_not_the_code():
+    base = load_contract()
+    stricter = replace(
+        base, slo=replace(base.slo, critical_discrepancy_pct=2.0, min_slice_volume=5)
+    )
+    row = _row(dropped=8)
+    assert judge([row], base).findings[0].severity == "warning"
+    assert judge([row], stricter).findings[0].severity == "critical"
+    small = _row(expected=10, dropped=1, conversion_type="question", origin="direct")
+    assert judge([small], base).findings == []
+    assert len(judge([small], stricter).findings) == 1
+
+
+def test_passed_units_are_listed_for_resolution_and_a_unit_never_both_fails_and_passes():
+    contract = load_contract()
+    ok = _row(dropped=0)
+    judgement = judge([ok], contract)
+    assert judgement.findings == [] and judgement.passed_keys == {dedup_key("parity", ok.scope)}
+    bad = _row(dropped=8)
+    assert judge([ok, bad], contract).passed_keys == set()
+
+
+def test_owners_of_rules_without_a_hop_come_from_the_contract():
+    contract = load_contract()
+
+    def owner(rule: str, **kw) -> str:
+        row = EvaluationRow(
+            evaluated_at=at(12),
+            rule=rule,
+            scope=f"{rule}|x",
+            passed=False,
+            severity="warning",
+            observed=1,
+            threshold=0,
+            **kw,
+        )
+        return judge([row], contract).findings[0].owner
+
+    assert owner("median_assignment_latency", conversion_type="demo_request") == "sales_ops"
+    assert owner("median_assignment_latency", conversion_type="question") == "support_ops"
+    assert owner("high_intent_unassigned") == "sales_ops,support_ops"
+    assert owner("enrichment_success", conversion_type="demo_request") == "platform"
+    assert owner("enrichment_success") == "platform"
+    assert owner("dead_letters", hop="crm") == "platform"
+    assert owner("quarantine") == "platform"
+
+
+def test_a_very_long_scope_still_gives_a_short_stable_dedup_key():
+    scope = "2026-10-10|crm|demo_request|" + "x" * 400
+    key = dedup_key("parity", scope)
+    assert len(key) <= 200 and key == dedup_key("parity", scope)
+    assert key != dedup_key("parity", scope + "y")
