@@ -94,27 +94,30 @@ def cmd_simulate(args) -> int:
     return 0
 
 
-def run_pipeline(
-    input_dir: Path,
-    warehouse: Path,
-    as_of: datetime,
-    contract: Path | None,
-    live: bool = False,
-    log_level: str = "INFO",
-    engine: str = "duckdb",
-) -> int:
+def run_pipeline(params, live: bool = False, log_level: str = "INFO") -> int:
     from expectations.context import data_docs_url
-    from lead_parity.cli.runner import execute_pipeline, run_environment
+    from lead_parity.cli.runner import execute_pipeline
     from lead_parity.cli.summary import findings_lines, ingestion_lines
     from lead_parity.contract import load_contract
     from lead_parity.pipeline.incidents.deliver import deliver_after_run
     from lead_parity.pipeline.paths import RunPaths
+    from lead_parity.pipeline.writer_lane import LaneBusy, WriterLane
 
-    env = run_environment(input_dir, warehouse, as_of, contract, engine)
-    outcome = execute_pipeline(env, live=live, log_level=log_level)
-    paths = RunPaths(warehouse, engine)
+    paths = RunPaths(params.warehouse, params.engine)
+    engine = params.engine
+    # The lane is taken here, before Dagster starts, so that waiting is visible and giving up
+    # is one line; the run's resource then finds it held by this process.
+    lane = WriterLane(paths.data_dir)
+    try:
+        lane.acquire("cli", wait_s=params.lane_wait_s, log=lambda m: print(f"lead-parity: {m}"))
+    except LaneBusy as exc:
+        raise CliError(str(exc)) from None
+    try:
+        outcome = execute_pipeline(params, live=live, log_level=log_level)
+    finally:
+        lane.release()
     print()
-    print(f"lead-parity run {outcome.run_id[:8]} (as_of {env['LEAD_PARITY_AS_OF']})")
+    print(f"lead-parity run {outcome.run_id[:8]} (as_of {params.as_of_text})")
     for line in ingestion_lines(paths):
         print(line)
     if not outcome.success:
@@ -131,7 +134,7 @@ def run_pipeline(
         print("  (SLO checks, incidents and the published snapshot run on the DuckDB engine)")
         return 0
     for line in deliver_after_run(
-        paths.warehouse, load_contract(contract), run_id=outcome.run_id
+        paths.warehouse, load_contract(params.contract), run_id=outcome.run_id
     ).lines():
         print(f"  {line}")
     if outcome.warned_checks:
@@ -157,10 +160,19 @@ def cmd_run(args) -> int:
         warehouse = _check_spark_warehouse(Path(args.warehouse))
     else:
         warehouse = _check_warehouse(Path(args.warehouse))
-    contract = _check_contract(args.contract)
-    return run_pipeline(
-        input_dir, warehouse, _as_of(args.as_of), contract, live=args.live, engine=args.engine
+    from lead_parity.cli.runner import RunParameters
+
+    if args.wait < 0:
+        raise CliError(f"--wait {args.wait} must be 0 or more seconds")
+    params = RunParameters(
+        input_dir=input_dir,
+        warehouse=warehouse,
+        as_of=_as_of(args.as_of),
+        contract=_check_contract(args.contract),
+        engine=args.engine,
+        lane_wait_s=args.wait,
     )
+    return run_pipeline(params, live=args.live)
 
 
 def cmd_demo(args) -> int:
@@ -171,8 +183,13 @@ def cmd_demo(args) -> int:
     print(f"simulating {args.leads:,} people over {args.days} days into {input_dir} ...")
     simulate(input_dir, leads=args.leads, days=args.days, seed=args.seed, progress=print)
     manifest = json.loads((input_dir / "truth" / "manifest.json").read_text())
+    from lead_parity.cli.runner import RunParameters
+
     warehouse = _check_warehouse(root / "warehouse.duckdb")
-    code = run_pipeline(input_dir, warehouse, _as_of(manifest["as_of"]), None)
+    params = RunParameters(
+        input_dir=input_dir, warehouse=warehouse, as_of=_as_of(manifest["as_of"])
+    )
+    code = run_pipeline(params)
     if code == 0:
         print()
         print("next:")
@@ -246,6 +263,14 @@ def main(argv: list[str] | None = None) -> int:
         choices=ENGINES,
         default="duckdb",
         help="dbt target: duckdb (--warehouse is a file) or spark (--warehouse is a directory)",
+    )
+    p.add_argument(
+        "--wait",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="while another run writes this warehouse, wait in line this long (default 3600; "
+        "0 refuses at once, naming the running one)",
     )
     p.set_defaults(func=cmd_run)
 

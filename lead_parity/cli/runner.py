@@ -1,4 +1,10 @@
-"""Run the project's Dagster job in-process, the same graph `dagster dev` shows, and judge it."""
+"""Run the project's Dagster job in-process, the same graph `dagster dev` shows, and judge it.
+
+The CLI passes its parameters as run config on the `lead_parity` resource, exactly what the
+launchpad shows, so a CLI run and a launched run of the same config do the same work.
+"""
+
+from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
@@ -7,9 +13,37 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.jobs import BUILD_JOB_NAME, PIPELINE_JOB_NAME
 
-LIVE_JOB_NAME = "live_pipeline_job"
+@dataclass(frozen=True)
+class RunParameters:
+    """What one pipeline run reads and writes (the `lead_parity` resource's config)."""
+
+    input_dir: Path
+    warehouse: Path
+    as_of: datetime
+    contract: Path | None = None
+    engine: str = "duckdb"
+    lane_wait_s: int = 3600
+
+    @property
+    def as_of_text(self) -> str:
+        return self.as_of.isoformat().replace("+00:00", "Z")
+
+    def resource_config(self) -> dict:
+        return {
+            "input_dir": str(self.input_dir),
+            "warehouse": str(self.warehouse),
+            "contract_path": str(self.contract or ""),
+            "as_of": self.as_of_text,
+            "engine": self.engine,
+            "lane_wait_s": self.lane_wait_s,
+        }
+
+    def run_config(self, log_level: str = "INFO") -> dict:
+        return {
+            "resources": {"lead_parity": {"config": self.resource_config()}},
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+        }
 
 
 @dataclass
@@ -22,22 +56,6 @@ class RunOutcome:
     warned_checks: list[str] = field(default_factory=list)
 
 
-def run_environment(
-    input_dir: Path,
-    warehouse: Path,
-    as_of: datetime,
-    contract: Path | None,
-    engine: str = "duckdb",
-) -> dict[str, str]:
-    return {
-        "LEAD_PARITY_INPUT_DIR": str(input_dir),
-        "LEAD_PARITY_WAREHOUSE": str(warehouse),
-        "LEAD_PARITY_CONTRACT": str(contract or ""),
-        "LEAD_PARITY_AS_OF": as_of.isoformat().replace("+00:00", "Z"),
-        "LEAD_PARITY_ENGINE": engine,
-    }
-
-
 def _instance() -> dg.DagsterInstance:
     # With DAGSTER_HOME set, CLI runs are recorded where `dagster dev` shows them.
     if os.environ.get("DAGSTER_HOME"):
@@ -45,7 +63,7 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def _first_line(text: str | None) -> str:
+def first_line(text: str | None) -> str:
     """The line of an error a person needs: for dbt, what dbt itself reported."""
     text = text or ""
     marker = "Errors parsed from dbt logs:"
@@ -56,39 +74,43 @@ def _first_line(text: str | None) -> str:
     return " ".join(lines[:2])[:400] if lines else "unknown error"
 
 
-def execute_pipeline(
-    env: dict[str, str], live: bool = False, log_level: str = "INFO"
-) -> RunOutcome:
-    """Execute the pipeline job with `env` applied; never raises for a failed step.
-
-    On an engine other than DuckDB only ingestion and the dbt build run (lead_parity_build_job).
-    """
-    os.environ.update(env)
-    from orchestration.definitions import defs  # after env: resources resolve it at run time
+def job_name_for(params: RunParameters, live: bool) -> str:
+    """On an engine other than DuckDB only ingestion and the dbt build run."""
+    from orchestration.defs.jobs import BUILD_JOB_NAME, LIVE_JOB_NAME, PIPELINE_JOB_NAME
 
     if live:
-        job_name = LIVE_JOB_NAME
-    elif env.get("LEAD_PARITY_ENGINE", "duckdb") != "duckdb":
-        job_name = BUILD_JOB_NAME
-    else:
-        job_name = PIPELINE_JOB_NAME
-    job = defs.resolve_job_def(job_name)
+        return LIVE_JOB_NAME
+    return BUILD_JOB_NAME if params.engine != "duckdb" else PIPELINE_JOB_NAME
+
+
+def execute_pipeline(
+    params: RunParameters, live: bool = False, log_level: str = "INFO"
+) -> RunOutcome:
+    """Execute the pipeline job with `params` as run config; never raises for a failed step."""
+    from orchestration.definitions import defs
+    from orchestration.defs.resources import WRITER_LANE_TAG, lane_key
+
+    job = defs.resolve_job_def(job_name_for(params, live))
     with _instance() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config=params.run_config(log_level),
+            tags={WRITER_LANE_TAG: lane_key(params.warehouse)},
         )
         outcome = RunOutcome(success=result.success, run_id=result.run_id)
+        run_failure = None
         for event in result.all_events:
             if event.is_step_failure:
                 error = event.step_failure_data.error
                 message = error.message if error else None
                 if error and error.cause:
                     message = error.cause.message
-                outcome.failures.append(f"{event.step_key}: {_first_line(message)}")
+                outcome.failures.append(f"{event.step_key}: {first_line(message)}")
             elif event.is_step_skipped:
                 outcome.skipped.append(event.step_key)
+            elif event.event_type == dg.DagsterEventType.RUN_FAILURE:
+                run_failure = event.message
             elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.asset_check_evaluation_data
                 if not evaluation.passed:
@@ -97,6 +119,8 @@ def execute_pipeline(
                         outcome.failed_checks.append(name)
                     else:
                         outcome.warned_checks.append(name)
+    if not result.success and not outcome.failures and run_failure:
+        outcome.failures.append(f"run: {first_line(run_failure)}")
     if outcome.skipped or outcome.failures:
         outcome.success = False
     return outcome

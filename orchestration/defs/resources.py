@@ -1,30 +1,88 @@
-"""The one project resource: where a run reads, writes, which contract and which as_of.
+"""The run's parameters as one Dagster resource: input folder, warehouse, contract, as_of, engine.
 
-Configured from the environment (`dg.EnvVar`), so `dagster dev`, the schedule and the
-`lead-parity` CLI all run the same definitions against the same files.
+Precedence, highest first: the run config (the launchpad, `lead-parity run`, a schedule's
+RunRequest) > an exported `LEAD_PARITY_*` variable (a deployment default, read here when the code
+location loads, and nowhere else) > the built-in default (the demo's folders). The deployment
+defaults are the config schema's defaults, not bound values: Dagster drops bound values as soon
+as a run config names any field, and a schedule or a launchpad user sets only `as_of`.
+
+The resource fixes `as_of` and reads the contract once per run, and holds the warehouse's writer
+lane for the whole run, so two runs on one warehouse never interleave however they were launched.
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from lead_parity.contract import Contract, load_contract
-from lead_parity.pipeline.paths import RunPaths
+from lead_parity.pipeline.paths import PROJECT_ROOT, RunPaths
 from lead_parity.pipeline.timeparse import parse_as_of
+from lead_parity.pipeline.writer_lane import LaneBusy, WriterLane
+
+DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+# Run tag the instance's run queue limits to one run per value (dagster.yaml at the root).
+WRITER_LANE_TAG = "lead_parity/writer_lane"
+DEFAULT_LANE_WAIT_S = 3600
+
+# field -> (environment variable, built-in default)
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "input_dir": ("LEAD_PARITY_INPUT_DIR", str(DEMO_DIR / "input")),
+    "warehouse": ("LEAD_PARITY_WAREHOUSE", str(DEMO_DIR / "warehouse.duckdb")),
+    "contract_path": ("LEAD_PARITY_CONTRACT", ""),
+    "as_of": ("LEAD_PARITY_AS_OF", ""),
+    "engine": ("LEAD_PARITY_ENGINE", "duckdb"),
+}
+
+
+def deployment_default(field: str, env: Mapping[str, str] = os.environ) -> str:
+    """The field's exported LEAD_PARITY_* value when set and not blank, else the built-in one."""
+    variable, builtin = DEFAULTS[field]
+    return env.get(variable, "").strip() or builtin
 
 
 class LeadParityConfig(dg.ConfigurableResource):
-    """Input folder, warehouse file, routing contract and as_of of a pipeline run."""
+    """Input folder, warehouse, routing contract, as_of and dbt engine of one pipeline run."""
 
-    input_dir: str
-    warehouse: str
-    contract_path: str = ""
-    as_of: str = ""  # ISO-8601; empty = now (UTC), fixed once per run by the contract asset
-    engine: str = "duckdb"  # dbt target: duckdb (a file) or spark (a warehouse directory)
+    input_dir: str = deployment_default("input_dir")
+    warehouse: str = deployment_default("warehouse")
+    # Empty: the default contract (lead_parity/contract/default_contract.yaml).
+    contract_path: str = deployment_default("contract_path")
+    # ISO-8601; empty: the run's start, fixed once for the whole run.
+    as_of: str = deployment_default("as_of")
+    # dbt target: duckdb (a file) or spark (a warehouse directory).
+    engine: str = deployment_default("engine")
+    lane_wait_s: int = DEFAULT_LANE_WAIT_S  # how long a run waits for another run's writer lane
+
+    _as_of: datetime | None = PrivateAttr(default=None)
+    _contract: Contract | None = PrivateAttr(default=None)
+    _lane: WriterLane | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Sensors and schedules build resources too: only a run takes the lane.
+        run = context.run
+        if run is None:
+            return
+        self._as_of = self.as_of_datetime()
+        lane = WriterLane(self.paths().data_dir)
+        try:
+            lane.acquire(run.run_id, wait_s=self.lane_wait_s, log=context.log.info)
+        except LaneBusy as exc:
+            raise dg.Failure(description=str(exc)) from None
+        self._lane = lane
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lane is not None:
+            self._lane.release()
+            self._lane = None
 
     def paths(self) -> RunPaths:
-        return RunPaths(Path(self.warehouse).resolve(), self.engine or "duckdb")
+        return RunPaths(Path(self.warehouse).expanduser().resolve(), self.engine or "duckdb")
 
     def duckdb_paths(self, stage: str) -> RunPaths:
         """Paths for a stage that reads the DuckDB warehouse file (SLO checks, incidents)."""
@@ -38,16 +96,27 @@ class LeadParityConfig(dg.ConfigurableResource):
         return paths
 
     def contract(self) -> Contract:
-        return load_contract(self.contract_path or None)
+        """The routing contract, read once per run."""
+        if self._contract is None:
+            self._contract = load_contract(self.contract_path or None)
+        return self._contract
 
     def as_of_datetime(self) -> datetime:
-        return parse_as_of(self.as_of) if self.as_of else datetime.now(UTC).replace(microsecond=0)
+        """The run's as_of: the configured instant, else the run's start (fixed at setup)."""
+        if self._as_of is not None:
+            return self._as_of
+        if self.as_of:
+            return parse_as_of(self.as_of)
+        return datetime.now(UTC).replace(microsecond=0)
 
 
-lead_parity_config = LeadParityConfig(
-    input_dir=dg.EnvVar("LEAD_PARITY_INPUT_DIR"),
-    warehouse=dg.EnvVar("LEAD_PARITY_WAREHOUSE"),
-    contract_path=dg.EnvVar("LEAD_PARITY_CONTRACT"),
-    as_of=dg.EnvVar("LEAD_PARITY_AS_OF"),
-    engine=dg.EnvVar("LEAD_PARITY_ENGINE"),
-)
+def writer_lane_tags(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The run-queue tag of this code location's default warehouse (one lane per warehouse)."""
+    return {WRITER_LANE_TAG: lane_key(deployment_default("warehouse", env))}
+
+
+def lane_key(warehouse: str | Path) -> str:
+    return str(Path(warehouse).expanduser().resolve())
+
+
+lead_parity_config = LeadParityConfig()

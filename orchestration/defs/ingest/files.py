@@ -4,7 +4,6 @@ import dagster as dg
 import duckdb
 
 from lead_parity.pipeline.ingest import SOURCES, ingest_source
-from orchestration.defs.ingest.live import fetched_asset_by_source
 from orchestration.defs.resources import LeadParityConfig
 
 SOURCE_DESCRIPTIONS = {
@@ -14,6 +13,15 @@ SOURCE_DESCRIPTIONS = {
     "zendesk_tickets": "Zendesk incremental ticket export pages with users and metric sets.",
     "zendesk_users": "Zendesk incremental user export pages (optional).",
     "receipts": "Delivery receipts of the integration layer (`receipts/*.jsonl[.gz]`).",
+}
+
+
+# The live asset that lands each source's pages in the input folder (orchestration/defs/ingest/
+# live.py): in a live run the pages must land before they are parsed.
+FETCHED_BY_SOURCE = {
+    "hubspot_forms": dg.AssetKey("hubspot_form_submissions_fetched"),
+    "hubspot_contacts": dg.AssetKey("hubspot_contacts_fetched"),
+    "zendesk_tickets": dg.AssetKey("zendesk_tickets_fetched"),
 }
 
 
@@ -53,8 +61,7 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
                 key,
                 kinds={"python", "parquet"},
                 description=f"{table}: {description}",
-                # In live mode the pages must land before they are parsed.
-                deps=[fetched_asset_by_source[source]] if source in fetched_asset_by_source else [],
+                deps=[FETCHED_BY_SOURCE[source]] if source in FETCHED_BY_SOURCE else [],
             )
             for table, key in keys.items()
         ],

@@ -17,14 +17,14 @@ from lead_parity.pipeline.connectors.hubspot import DEFAULT_BASE_URL, HubSpotCon
 from lead_parity.pipeline.connectors.landing import ConfigError, StreamStats
 from lead_parity.pipeline.connectors.zendesk import ZendeskConfig
 from lead_parity.pipeline.http_client import HttpSettings
+from orchestration.defs.resources import LeadParityConfig
 
 GROUP = "live_sources"
 
 
 class LiveInputResource(dg.ConfigurableResource):
-    """Where fetched pages land, and the HTTP retry/timeout policy of every connector."""
+    """The HTTP retry/timeout policy of every connector (pages land in the run's input folder)."""
 
-    input_dir: str
     connect_timeout_s: float = HttpSettings.connect_timeout_s
     read_timeout_s: float = HttpSettings.read_timeout_s
     max_attempts: int = HttpSettings.max_attempts
@@ -98,7 +98,6 @@ def build_live_resources(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     http = HttpSettings.from_env(env)
     return {
         "live_input": LiveInputResource(
-            input_dir=dg.EnvVar("LEAD_PARITY_INPUT_DIR"),
             connect_timeout_s=http.connect_timeout_s,
             read_timeout_s=http.read_timeout_s,
             max_attempts=http.max_attempts,
@@ -122,7 +121,11 @@ def build_live_resources(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
 
 
 def _fetched(
-    context: dg.AssetExecutionContext, stream: str, api: Any, live_input: LiveInputResource
+    context: dg.AssetExecutionContext,
+    stream: str,
+    api: Any,
+    live_input: LiveInputResource,
+    lead_parity: LeadParityConfig,
 ) -> dg.MaterializeResult:
     try:
         config, reason = api.connector_config(stream)
@@ -134,7 +137,7 @@ def _fetched(
             metadata=_metadata(StreamStats(stream, status="skipped", reason=reason))
         )
     stats = fetch_stream(
-        stream, config, live_input.input_dir, settings=live_input.settings(), logger=context.log
+        stream, config, lead_parity.input_dir, settings=live_input.settings(), logger=context.log
     )
     if stats.status == "failed":
         raise dg.Failure(description=f"{stream}: {stats.reason}", metadata=_metadata(stats))
@@ -178,8 +181,9 @@ def hubspot_form_submissions_fetched(
     context: dg.AssetExecutionContext,
     hubspot_api: HubSpotApiResource,
     live_input: LiveInputResource,
+    lead_parity: LeadParityConfig,
 ) -> dg.MaterializeResult:
-    return _fetched(context, "hubspot_forms", hubspot_api, live_input)
+    return _fetched(context, "hubspot_forms", hubspot_api, live_input, lead_parity)
 
 
 @dg.asset(
@@ -192,8 +196,9 @@ def hubspot_contacts_fetched(
     context: dg.AssetExecutionContext,
     hubspot_api: HubSpotApiResource,
     live_input: LiveInputResource,
+    lead_parity: LeadParityConfig,
 ) -> dg.MaterializeResult:
-    return _fetched(context, "hubspot_contacts", hubspot_api, live_input)
+    return _fetched(context, "hubspot_contacts", hubspot_api, live_input, lead_parity)
 
 
 @dg.asset(
@@ -206,23 +211,10 @@ def zendesk_tickets_fetched(
     context: dg.AssetExecutionContext,
     zendesk_api: ZendeskApiResource,
     live_input: LiveInputResource,
+    lead_parity: LeadParityConfig,
 ) -> dg.MaterializeResult:
-    return _fetched(context, "zendesk_tickets", zendesk_api, live_input)
+    return _fetched(context, "zendesk_tickets", zendesk_api, live_input, lead_parity)
 
 
-# The input folder each live asset writes: file-ingestion assets of these sources should list
-# the fetched asset in their deps so a live run lands pages before parsing them.
-fetched_asset_by_source = {
-    "hubspot_forms": hubspot_form_submissions_fetched.key,
-    "hubspot_contacts": hubspot_contacts_fetched.key,
-    "zendesk_tickets": zendesk_tickets_fetched.key,
-}
 live_assets = [hubspot_form_submissions_fetched, hubspot_contacts_fetched, zendesk_tickets_fetched]
 live_resources = build_live_resources()
-live_pipeline_job = dg.define_asset_job("live_pipeline_job", selection=dg.AssetSelection.all())
-daily_live_schedule = dg.ScheduleDefinition(
-    name="daily_live_schedule",
-    job=live_pipeline_job,
-    cron_schedule="0 6 * * *",
-    execution_timezone="UTC",
-)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from lead_parity.pipeline.build import dbt_vars
 from lead_parity.pipeline.paths import DBT_PROJECT_DIR
+from orchestration.defs.resources import LeadParityConfig
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -32,11 +34,13 @@ def ensure_manifest() -> Path:
     manifest = dbt_project.manifest_path
     if manifest.exists() and manifest.stat().st_mtime >= _newest_project_file():
         return manifest
-    # Parsing needs the env vars the profile and sources name, not real files behind them.
+    # Parse with exactly the profile, sources and vars a run on this code location's default
+    # warehouse uses: dbt keeps a partial parse only while those match, so every such run
+    # (dagster-dbt copies this partial_parse.msgpack into its target folder) skips the full parse.
+    defaults = LeadParityConfig()
     env = {
-        "LEAD_PARITY_WAREHOUSE": "parse-only.duckdb",
-        "LEAD_PARITY_LANDED_DIR": "parse-only",
         **os.environ,
+        **defaults.paths().dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     manifest.parent.mkdir(parents=True, exist_ok=True)
@@ -44,11 +48,13 @@ def ensure_manifest() -> Path:
         done = subprocess.run(
             [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet",
              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", tmp],
+             "--target-path", tmp, "--target", defaults.engine,
+             "--vars", dbt_vars(defaults.contract())],
             env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"dbt parse failed: {(done.stdout + done.stderr)[-2000:]}")
         # Other processes may be loading the graph: swap the whole file in at once.
+        os.replace(Path(tmp) / "partial_parse.msgpack", manifest.with_name("partial_parse.msgpack"))
         os.replace(Path(tmp) / "manifest.json", manifest)
     return manifest

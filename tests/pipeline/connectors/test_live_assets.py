@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pytest
 
 from lead_parity.pipeline.connectors.landing import load_state
 from orchestration.defs.ingest import live
+from orchestration.defs.resources import LeadParityConfig
 
 from . import landed
 from .conftest import vendor_env
@@ -30,7 +33,11 @@ def live_env(vendors, tmp_path, monkeypatch) -> dict[str, str]:
 
 
 def materialize(env, **kwargs) -> dg.ExecuteInProcessResult:
-    return dg.materialize(live.live_assets, resources=live.build_live_resources(env), **kwargs)
+    # Pages land in the run's input folder, which the `lead_parity` resource names.
+    input_dir = Path(env["LEAD_PARITY_INPUT_DIR"])
+    run = LeadParityConfig(input_dir=str(input_dir), warehouse=str(input_dir.parent / "w.duckdb"))
+    resources = {**live.build_live_resources(env), "lead_parity": run}
+    return dg.materialize(live.live_assets, resources=resources, **kwargs)
 
 
 def test_http_settings_come_from_the_environment(tmp_path):
@@ -43,16 +50,16 @@ def test_http_settings_come_from_the_environment(tmp_path):
 
 
 def test_module_exposes_assets_resources_and_the_daily_schedule():
-    defs = dg.Definitions(
-        assets=live.live_assets, resources=live.live_resources, schedules=[live.daily_live_schedule]
-    )
-    dg.Definitions.validate_loadable(defs)
+    from orchestration.definitions import defs
+
     assert sorted(a.key.to_user_string() for a in live.live_assets) == ASSET_KEYS
     assert set(live.live_resources) == {"live_input", "hubspot_api", "zendesk_api"}
-    assert live.daily_live_schedule.cron_schedule == "0 6 * * *"
-    assert live.daily_live_schedule.job_name == "live_pipeline_job"
-    job = defs.resolve_job_def("live_pipeline_job")
-    assert sorted(k.to_user_string() for k in job.asset_layer.executable_asset_keys) == ASSET_KEYS
+    schedule = defs.resolve_schedule_def("daily_live_schedule")
+    assert schedule.cron_schedule == "30 6 * * *" and schedule.job_name == "live_pipeline_job"
+    # The live job is the file pipeline with the fetch in front: the same assets, not a copy.
+    live_job = defs.resolve_job_def("live_pipeline_job").asset_layer.executable_asset_keys
+    file_job = defs.resolve_job_def("lead_parity_job").asset_layer.executable_asset_keys
+    assert sorted(k.to_user_string() for k in live_job - file_job) == ASSET_KEYS
 
 
 def test_materializing_lands_every_stream_and_reports_metadata(live_env, vendors, tmp_path):

@@ -35,6 +35,14 @@ def _config(tmp_path: Path) -> LeadParityConfig:
     return LeadParityConfig(input_dir=str(tmp_path / "in"), warehouse=str(tmp_path / "w.duckdb"))
 
 
+def _tick(instance, config, cursor=None):
+    """One sensor tick as the daemon runs it (resources opened and closed around it)."""
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"lead_parity": config}
+    ) as ctx:
+        return incident_delivery_sensor(ctx), ctx.cursor
+
+
 def test_incidents_asset_is_exposed_with_its_mart_dependencies():
     assert incident_assets == [incidents]
     deps = {k.to_user_string() for k in incidents.asset_deps[dg.AssetKey("incidents")]}
@@ -54,28 +62,19 @@ def test_materialize_then_sensor_delivers_once_and_a_later_tick_sends_nothing(tm
     assert [r["status"] for r in read_incidents(warehouse)] == ["open"]
     assert pd.requests == []  # the run only records; delivery is the CLI's or the sensor's
 
-    ctx = dg.build_sensor_context(instance=instance, resources={"lead_parity": config})
-    tick = incident_delivery_sensor(ctx)
+    tick, cursor = _tick(instance, config)
     assert isinstance(tick, dg.SkipReason) and "1 open" in tick.skip_message
     assert [r.json()["event_action"] for r in pd.requests] == ["trigger"]
     assert pd.requests[0].json()["links"][0]["href"].endswith(f"/runs/{result.run_id}")
 
-    again = incident_delivery_sensor(
-        dg.build_sensor_context(
-            instance=instance, cursor=ctx.cursor, resources={"lead_parity": config}
-        )
-    )
+    again, _ = _tick(instance, config, cursor)
     assert "no new materialization" in again.skip_message and len(pd.requests) == 1
 
     write_evaluation(warehouse, [parity_row(at(13), dropped=0)])
     assert dg.materialize(
         incident_assets, instance=instance, resources={"lead_parity": config}
     ).success
-    incident_delivery_sensor(
-        dg.build_sensor_context(
-            instance=instance, cursor=ctx.cursor, resources={"lead_parity": config}
-        )
-    )
+    _tick(instance, config, cursor)
     assert [r.json()["event_action"] for r in pd.requests] == ["trigger", "resolve"]
 
 
@@ -90,14 +89,9 @@ def test_between_runs_the_sensor_retries_what_is_due_in_the_outbox(tmp_path, pd,
         incident_assets, instance=instance, resources={"lead_parity": config}
     ).success
     pd.script = [(503, {}, 0.0)] * 3  # the whole first tick fails (3 tries per tick)
-    ctx = dg.build_sensor_context(instance=instance, resources={"lead_parity": config})
-    incident_delivery_sensor(ctx)
+    _, cursor = _tick(instance, config)
     assert [r.status for r in pd.requests] == [503, 503, 503]
     # No new materialization: the tick retries the due event and sends it once.
-    tick = incident_delivery_sensor(
-        dg.build_sensor_context(
-            instance=instance, cursor=ctx.cursor, resources={"lead_parity": config}
-        )
-    )
+    tick, _ = _tick(instance, config, cursor)
     assert "delivered 1" in tick.skip_message
     assert [r.status for r in pd.requests] == [503, 503, 503, 202]
