@@ -4,6 +4,7 @@ import dagster as dg
 import duckdb
 
 from lead_parity.pipeline.ingest import SOURCES, ingest_source
+from orchestration.defs.owners import owners_of_system
 from orchestration.defs.resources import LeadParityConfig
 
 SOURCE_DESCRIPTIONS = {
@@ -62,6 +63,7 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
                 kinds={"python", "parquet"},
                 description=f"{table}: {description}",
                 deps=[FETCHED_BY_SOURCE[source]] if source in FETCHED_BY_SOURCE else [],
+                owners=owners_of_system(source),
             )
             for table, key in keys.items()
         ],

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from lead_parity.pipeline.build import dbt_executable, dbt_vars
+from orchestration.defs.owners import MART_OWNERS, owners_of_system
 from orchestration.defs.resources import LeadParityConfig
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 
@@ -20,8 +21,14 @@ class LeadParityTranslator(DagsterDbtTranslator):
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec  # [source, table]: the keys the ingestion assets materialize
-        folder = props.get("fqn", ["", ""])[1] if len(props.get("fqn", [])) > 2 else "dbt"
-        return spec.replace_attributes(key=dg.AssetKey(props["name"]), group_name=folder)
+        fqn = props.get("fqn", [])
+        folder = fqn[1] if len(fqn) > 2 else "dbt"
+        # staging/<source>/...: that source's hop owners; everything after it judges every hop.
+        source = fqn[2] if folder == "staging" and len(fqn) > 3 else None
+        owners = owners_of_system(source) if source else MART_OWNERS
+        return spec.replace_attributes(
+            key=dg.AssetKey(props["name"]), group_name=folder, owners=owners
+        )
 
 
 @dbt_assets(
