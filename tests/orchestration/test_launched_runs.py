@@ -55,30 +55,21 @@ def _published_statuses(warehouse: Path) -> dict[str, str]:
     return dict(rows)
 
 
-def test_a_run_launched_through_graphql_succeeds_and_publishes(dev):
-    server = dev["server"]
-    config = {"resources": {"lead_parity": {"config": {"as_of": AS_OF}}}}
-    run_id = server.launch("lead_parity_job", config)
-    assert server.wait(run_id) == "SUCCESS", server.log_tail()
-    assert _published_statuses(dev["warehouse"]) == _expected()
-    tags = {t["key"]: t["value"] for t in server.query(
-        "query R($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }",
-        {"id": run_id},
-    )["runOrError"]["tags"]}  # fmt: skip
-    assert tags[LANE_TAG] == str(dev["warehouse"].resolve())
-
-
-def test_run_config_from_the_launchpad_overrides_the_deployment_defaults(dev, tmp_path):
+def test_a_run_launched_through_graphql_succeeds_with_the_launchpads_config(dev, tmp_path):
+    """The launchpad's config (here another warehouse) overrides the deployment's defaults."""
     server = dev["server"]
     other = tmp_path / "elsewhere" / "wh.duckdb"
-    config = {
-        "resources": {
-            "lead_parity": {"config": {"as_of": AS_OF, "warehouse": str(other)}},
-        }
-    }
+    config = {"resources": {"lead_parity": {"config": {"as_of": AS_OF, "warehouse": str(other)}}}}
     run_id = server.launch("lead_parity_job", config)
     assert server.wait(run_id) == "SUCCESS", server.log_tail()
     assert _published_statuses(other) == _expected()
+    assert not (dev["warehouse"].parent / "published").exists()
+    run = server.query(
+        "query R($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }",
+        {"id": run_id},
+    )["runOrError"]
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert tags[LANE_TAG] == str(dev["warehouse"].resolve())  # the code location's lane
 
 
 def test_two_runs_on_one_warehouse_queue_instead_of_failing(dev):
