@@ -9,7 +9,6 @@ from orchestration.defs.ingest.live import live_assets, live_resources
 from orchestration.defs.jobs import jobs, schedules
 from orchestration.defs.publish import publish_assets
 from orchestration.defs.quality import quality_assets, quality_checks
-from orchestration.defs.quality.freshness import mart_freshness_checks, mart_freshness_sensor
 from orchestration.defs.resources import lead_parity_config
 from orchestration.defs.transform.assets import dbt_resource, lead_parity_dbt_models
 
@@ -23,8 +22,8 @@ defs = dg.Definitions(
         *incident_assets,
         *publish_assets,
     ],
-    asset_checks=[*quality_checks, *mart_freshness_checks],
-    sensors=[*incident_sensors, mart_freshness_sensor],
+    asset_checks=quality_checks,
+    sensors=incident_sensors,
     jobs=jobs,
     schedules=schedules,
     resources={"lead_parity": lead_parity_config, "dbt": dbt_resource, **live_resources},

@@ -150,6 +150,16 @@ def run_pipeline(params, live: bool = False, log_level: str = "INFO") -> int:
     return 0
 
 
+def _check_as_of_moves_forward(params, warehouse: Path) -> None:
+    from lead_parity.pipeline.paths import RunPaths
+    from lead_parity.pipeline.run_state import AsOfGoesBack, check_as_of
+
+    try:
+        check_as_of(RunPaths(warehouse, params.engine), params.as_of, params.full_refresh)
+    except AsOfGoesBack as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_run(args) -> int:
     input_dir = Path(args.input).expanduser().resolve()
     if not input_dir.is_dir():
@@ -171,7 +181,9 @@ def cmd_run(args) -> int:
         contract=_check_contract(args.contract),
         engine=args.engine,
         lane_wait_s=args.wait,
+        full_refresh=args.full_refresh,
     )
+    _check_as_of_moves_forward(params, warehouse)
     return run_pipeline(params, live=args.live)
 
 
@@ -271,6 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="while another run writes this warehouse, wait in line this long (default 3600; "
         "0 refuses at once, naming the running one)",
+    )
+    p.add_argument(
+        "--full-refresh",
+        dest="full_refresh",
+        action="store_true",
+        help="rebuild every model from scratch; needed to build at an as_of older than the "
+        "warehouse's latest",
     )
     p.set_defaults(func=cmd_run)
 

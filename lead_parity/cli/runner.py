@@ -24,6 +24,7 @@ class RunParameters:
     contract: Path | None = None
     engine: str = "duckdb"
     lane_wait_s: int = 3600
+    full_refresh: bool = False
 
     @property
     def as_of_text(self) -> str:
@@ -37,6 +38,7 @@ class RunParameters:
             "as_of": self.as_of_text,
             "engine": self.engine,
             "lane_wait_s": self.lane_wait_s,
+            "full_refresh": self.full_refresh,
         }
 
     def run_config(self, log_level: str = "INFO") -> dict:
@@ -109,7 +111,11 @@ def execute_pipeline(
                 outcome.failures.append(f"{event.step_key}: {first_line(message)}")
             elif event.is_step_skipped:
                 outcome.skipped.append(event.step_key)
-            elif event.event_type == dg.DagsterEventType.RUN_FAILURE:
+            elif event.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE:
+                # The run's resource refused to start (writer lane, as_of): its own words.
+                error = getattr(event.event_specific_data, "error", None)
+                run_failure = error.message.split(": ", 1)[-1] if error else event.message
+            elif event.event_type == dg.DagsterEventType.RUN_FAILURE and run_failure is None:
                 run_failure = event.message
             elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.asset_check_evaluation_data

@@ -22,6 +22,7 @@ from pydantic import PrivateAttr
 
 from lead_parity.contract import Contract, load_contract
 from lead_parity.pipeline.paths import PROJECT_ROOT, RunPaths
+from lead_parity.pipeline.run_state import AsOfGoesBack, check_as_of
 from lead_parity.pipeline.timeparse import parse_as_of
 from lead_parity.pipeline.writer_lane import LaneBusy, WriterLane
 
@@ -58,6 +59,9 @@ class LeadParityConfig(dg.ConfigurableResource):
     # dbt target: duckdb (a file) or spark (a warehouse directory).
     engine: str = deployment_default("engine")
     lane_wait_s: int = DEFAULT_LANE_WAIT_S  # how long a run waits for another run's writer lane
+    # Rebuild everything (dbt --full-refresh); the only way to build at an as_of older than the
+    # warehouse's latest.
+    full_refresh: bool = False
 
     _as_of: datetime | None = PrivateAttr(default=None)
     _contract: Contract | None = PrivateAttr(default=None)
@@ -75,6 +79,11 @@ class LeadParityConfig(dg.ConfigurableResource):
         except LaneBusy as exc:
             raise dg.Failure(description=str(exc)) from None
         self._lane = lane
+        try:
+            check_as_of(self.paths(), self._as_of, self.full_refresh)
+        except AsOfGoesBack as exc:
+            self.teardown_after_execution(context)
+            raise dg.Failure(description=str(exc)) from None
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lane is not None:

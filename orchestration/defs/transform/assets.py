@@ -8,7 +8,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from lead_parity.pipeline.build import dbt_executable, dbt_vars
+from lead_parity.pipeline.run_state import record_as_of
 from orchestration.defs.owners import MART_OWNERS, owners_of_system
+from orchestration.defs.quality.freshness import freshness_of
 from orchestration.defs.resources import LeadParityConfig
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 
@@ -27,7 +29,10 @@ class LeadParityTranslator(DagsterDbtTranslator):
         source = fqn[2] if folder == "staging" and len(fqn) > 3 else None
         owners = owners_of_system(source) if source else MART_OWNERS
         return spec.replace_attributes(
-            key=dg.AssetKey(props["name"]), group_name=folder, owners=owners
+            key=dg.AssetKey(props["name"]),
+            group_name=folder,
+            owners=owners,
+            freshness_policy=freshness_of(props["name"]),
         )
 
 
@@ -45,7 +50,11 @@ def lead_parity_dbt_models(
     os.environ.update(paths.dbt_env())
     paths.dbt_target.mkdir(parents=True, exist_ok=True)
     args = ["build", "--target", paths.engine, "--vars", dbt_vars(lead_parity.contract())]
+    if lead_parity.full_refresh:
+        args.append("--full-refresh")
     yield from dbt.cli(args, context=context, target_path=paths.dbt_target).stream()
+    # Reached only when every model and test passed (a failure raises out of stream()).
+    record_as_of(paths, lead_parity.as_of_datetime())
 
 
 # The venv's dbt, whether or not the venv is activated (PATH may not contain it).
