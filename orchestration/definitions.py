@@ -7,6 +7,7 @@ from orchestration.defs.ingest.contract import routing_contract
 from orchestration.defs.ingest.files import landed_assets
 from orchestration.defs.ingest.live import live_assets, live_resources
 from orchestration.defs.jobs import jobs, schedules
+from orchestration.defs.loggers import loggers
 from orchestration.defs.publish import publish_assets
 from orchestration.defs.quality import quality_assets, quality_checks
 from orchestration.defs.resources import lead_parity_config
@@ -27,5 +28,6 @@ defs = dg.Definitions(
     jobs=jobs,
     schedules=schedules,
     resources={"lead_parity": lead_parity_config, "dbt": dbt_resource, **live_resources},
+    loggers=loggers,
     executor=dg.in_process_executor,
 )

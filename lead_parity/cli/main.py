@@ -94,17 +94,25 @@ def cmd_simulate(args) -> int:
     return 0
 
 
-def run_pipeline(params, live: bool = False, log_level: str = "INFO") -> int:
+def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
+    import contextlib
+    import time
+    import warnings
+
     from expectations.context import data_docs_url
     from lead_parity.cli.runner import execute_pipeline
     from lead_parity.cli.summary import findings_lines, ingestion_lines
+    from lead_parity.cli.verdict import verdict_lines
     from lead_parity.contract import load_contract
     from lead_parity.pipeline.incidents.deliver import deliver_after_run
     from lead_parity.pipeline.paths import RunPaths
     from lead_parity.pipeline.writer_lane import LaneBusy, WriterLane
 
     paths = RunPaths(params.warehouse, params.engine)
-    engine = params.engine
+    print(f"lead-parity run: as_of {params.as_of_text}")
+    print(f"  input {params.input_dir}")
+    print(f"  warehouse {params.warehouse}")
+    print(f"  log {params.log_file}" + ("" if verbose else "  (--verbose streams it)"))
     # The lane is taken here, before Dagster starts, so that waiting is visible and giving up
     # is one line; the run's resource then finds it held by this process.
     lane = WriterLane(paths.data_dir)
@@ -112,24 +120,39 @@ def run_pipeline(params, live: bool = False, log_level: str = "INFO") -> int:
         lane.acquire("cli", wait_s=params.lane_wait_s, log=lambda m: print(f"lead-parity: {m}"))
     except LaneBusy as exc:
         raise CliError(str(exc)) from None
+    started = time.monotonic()
     try:
-        outcome = execute_pipeline(params, live=live, log_level=log_level)
+        with warnings.catch_warnings(), contextlib.ExitStack() as quiet:
+            if not verbose:
+                # Our dependencies' deprecation notes are for us, not for the person running
+                # this; what the tools print themselves (dbt's lines) goes to the log file.
+                warnings.simplefilter("ignore")
+                params.log_file.parent.mkdir(parents=True, exist_ok=True)
+                tools = quiet.enter_context(params.log_file.open("a", encoding="utf-8"))
+                quiet.enter_context(contextlib.redirect_stdout(tools))
+                quiet.enter_context(contextlib.redirect_stderr(tools))
+            outcome = execute_pipeline(params, live=live, verbose=verbose)
     finally:
         lane.release()
-    print()
-    print(f"lead-parity run {outcome.run_id[:8]} (as_of {params.as_of_text})")
-    for line in ingestion_lines(paths):
-        print(line)
+    print(f"lead-parity run {outcome.run_id[:8]} finished in {time.monotonic() - started:.0f} s")
     if not outcome.success:
+        for line in ingestion_lines(paths):
+            print(line)
         what = outcome.failures or [f"skipped: {', '.join(outcome.skipped)}"]
         for failure in outcome.failures[1:]:
             print(f"  failed: {failure}", file=sys.stderr)
-        print(f"lead-parity: run did not complete: {what[0]}", file=sys.stderr)
+        print(
+            f"lead-parity: run did not complete: {what[0]} (log: {params.log_file})",
+            file=sys.stderr,
+        )
         return EXIT_RUN_FAILED
-    for line in findings_lines(paths):
+    print()
+    for line in verdict_lines(paths, params.as_of):
         print(line)
-    if engine != "duckdb":
-        print(f"  {engine} warehouse: {paths.warehouse}")
+    if params.engine != "duckdb":
+        for line in findings_lines(paths):
+            print(line)
+        print(f"  {params.engine} warehouse: {paths.warehouse}")
         print(f"  marts as Parquet tables: {paths.mart_parquet('<table>')}")
         print("  (SLO checks, incidents and the published snapshot run on the DuckDB engine)")
         return 0
@@ -138,15 +161,26 @@ def run_pipeline(params, live: bool = False, log_level: str = "INFO") -> int:
     ).lines():
         print(f"  {line}")
     if outcome.warned_checks:
-        print(f"  SLO findings ({len(outcome.warned_checks)} checks warned):")
-        for name in outcome.warned_checks[:10]:
-            print(f"    {name}")
-    print(f"  warehouse: {paths.warehouse}")
+        print(f"  SLO checks that warned: {', '.join(outcome.warned_checks)}")
+    print()
+    print("where to look:")
     if paths.published.exists():
-        print(f"  published snapshot (for BI tools and the dashboard): {paths.published}")
+        print(f"  dashboard  .venv/bin/lead-parity dashboard --warehouse {paths.warehouse}")
+    report = paths.data_dir / "reports" / "reconciliation_report.html"
+    if report.exists():
+        print(f"  report     {report}")
     docs = data_docs_url(paths.data_docs)
     if docs:
-        print(f"  data docs (SLO suites and results): {docs}")
+        print(f"  data docs  {docs}")
+    if paths.published.exists():
+        print(f"  BI tools   {paths.published} (docs/bi.md)")
+    print(f"  log        {params.log_file}")
+    print()
+    print("details:")
+    for line in ingestion_lines(paths):
+        print(line)
+    for line in findings_lines(paths):
+        print(line)
     return 0
 
 
@@ -184,7 +218,7 @@ def cmd_run(args) -> int:
         full_refresh=args.full_refresh,
     )
     _check_as_of_moves_forward(params, warehouse)
-    return run_pipeline(params, live=args.live)
+    return run_pipeline(params, live=args.live, verbose=args.verbose)
 
 
 def cmd_demo(args) -> int:
@@ -290,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="rebuild every model from scratch; needed to build at an as_of older than the "
         "warehouse's latest",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="stream Dagster's, dbt's and GX's log to stderr"
     )
     p.set_defaults(func=cmd_run)
 

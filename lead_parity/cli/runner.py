@@ -41,10 +41,19 @@ class RunParameters:
             "full_refresh": self.full_refresh,
         }
 
-    def run_config(self, log_level: str = "INFO") -> dict:
+    @property
+    def log_file(self) -> Path:
+        """Where a CLI run writes the Dagster, dbt and GX log (beside the warehouse)."""
+        folder = self.warehouse if self.engine == "spark" else self.warehouse.parent
+        return folder / "logs" / "lead-parity-run.log"
+
+    def run_config(self, verbose: bool = False) -> dict:
+        # The progress logger replaces Dagster's console logger: one line per step on the
+        # terminal, every record in the log file (streamed to stderr too with --verbose).
+        progress = {"log_file": str(self.log_file), "verbose": verbose}
         return {
             "resources": {"lead_parity": {"config": self.resource_config()}},
-            "loggers": {"console": {"config": {"log_level": log_level}}},
+            "loggers": {"lead_parity_progress": {"config": progress}},
         }
 
 
@@ -86,7 +95,7 @@ def job_name_for(params: RunParameters, live: bool) -> str:
 
 
 def execute_pipeline(
-    params: RunParameters, live: bool = False, log_level: str = "INFO"
+    params: RunParameters, live: bool = False, verbose: bool = False
 ) -> RunOutcome:
     """Execute the pipeline job with `params` as run config; never raises for a failed step."""
     from orchestration.definitions import defs
@@ -97,7 +106,7 @@ def execute_pipeline(
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config=params.run_config(log_level),
+            run_config=params.run_config(verbose=verbose),
             tags={WRITER_LANE_TAG: lane_key(params.warehouse)},
         )
         outcome = RunOutcome(success=result.success, run_id=result.run_id)

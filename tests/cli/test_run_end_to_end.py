@@ -59,6 +59,21 @@ def test_the_run_completes_and_summarises(first_run):
     assert "conversions:" in done.stdout
 
 
+def test_the_run_reads_like_a_verdict_and_keeps_tool_logs_in_a_file(first_run):
+    done, warehouse = first_run
+    out = done.stdout
+    # One line per step while it runs, then the verdict before the details.
+    assert "  done   dbt build (models + tests)" in out
+    assert out.index("parity SLO") < out.index("where to look:") < out.index("details:")
+    assert "what to fix first" in out
+    # dbt's and Dagster's own lines are in the log file, not on the terminal.
+    log = warehouse.parent / "logs" / "lead-parity-run.log"
+    assert f"log {log}" in out
+    assert "Running with dbt" not in out + done.stderr
+    assert "Running with dbt" in log.read_text()
+    assert "Warning" not in done.stderr
+
+
 def test_the_marts_and_ops_tables_of_the_spec_exist(first_run):
     _, warehouse = first_run
     tables = snapshot(warehouse)

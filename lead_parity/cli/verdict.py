@@ -1,0 +1,126 @@
+"""The verdict a run prints first: does the parity SLO hold per hop, what to fix first, and a
+warning when the input looks stale for the run's as_of."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import duckdb
+
+from lead_parity.pipeline.paths import RunPaths
+
+STALE_AFTER = timedelta(days=1)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    try:
+        return con.execute(sql, params or []).fetchall()
+    except duckdb.Error:
+        return []
+
+
+def _totals_relation(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The (conversion_date, hop) totals: their own mart, or the flagged rows of an older one."""
+    sql = "select table_name from duckdb_tables() where schema_name = 'marts'"
+    tables = {r[0] for r in _rows(con, sql)}
+    if "fct_hop_parity_daily_totals" in tables:
+        return "marts.fct_hop_parity_daily_totals"
+    if "fct_hop_parity_daily" in tables:
+        return "(select * from marts.fct_hop_parity_daily where is_total)"
+    return None
+
+
+def slo_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    relation = _totals_relation(con)
+    if relation is None:
+        return []
+    # A day is final at a hop once nothing of that day is pending there (SPEC section 9).
+    rows = _rows(
+        con,
+        f"""
+        select hop, min(hop_order) as hop_order,
+               count(*) filter (where pending = 0 and expected > 0) as final_days,
+               count(*) filter (where pending = 0 and slo_breached) as breached_days,
+               sum(dropped) filter (where pending = 0) as dropped,
+               sum(expected) filter (where pending = 0) as expected,
+               count(*) filter (where pending > 0) as provisional_days
+        from {relation}
+        where coverage = 'covered'
+        group by hop
+        order by hop_order
+        """,
+    )
+    if not rows:
+        return []
+    breached = [r[0] for r in rows if r[3]]
+    head = (
+        f"parity SLO BREACHED at {len(breached)} of {len(rows)} hops ({', '.join(breached)})"
+        if breached
+        else f"parity SLO held at all {len(rows)} hops"
+    )
+    columns = f"{'final days':>11}{'breached':>10}{'dropped':>10}{'expected':>10}{'rate':>8}"
+    lines = [head, f"  {'hop':<20}{columns}"]
+    for hop, _, final_days, breached_days, dropped, expected, provisional in rows:
+        rate = f"{100 * dropped / expected:.2f}%" if expected else "-"
+        note = f"  (+{provisional} provisional)" if provisional else ""
+        lines.append(
+            f"  {hop:<20}{final_days:>11}{breached_days:>10}{dropped or 0:>10,}"
+            f"{expected or 0:>10,}{rate:>8}{note}"
+        )
+    return lines
+
+
+def fix_first_lines(con: duckdb.DuckDBPyConnection, limit: int = 3) -> list[str]:
+    rows = _rows(
+        con,
+        """
+        select dropped_at_hop, root_cause, count(*) as dropped, min(owner) as owner,
+               coalesce(sum(value_usd), 0) as at_risk
+        from marts.rpt_dropped_leads
+        group by dropped_at_hop, root_cause
+        order by at_risk desc, dropped desc
+        limit ?
+        """,
+        [limit],
+    )
+    if not rows:
+        return []
+    lines = ["what to fix first (by revenue at risk):"]
+    for i, (hop, cause, dropped, owner, at_risk) in enumerate(rows, 1):
+        lines.append(
+            f"  {i}. {hop} / {cause}: {dropped:,} dropped, ${at_risk:,.0f} at risk, owner {owner}"
+        )
+    return lines
+
+
+def stale_input_line(con: duckdb.DuckDBPyConnection, as_of: datetime) -> str | None:
+    rows = _rows(con, "select max(converted_at) from marts.fct_conversions")
+    newest = rows[0][0] if rows else None
+    as_of_naive = as_of.replace(tzinfo=None)
+    if newest is None or as_of_naive - newest <= STALE_AFTER:
+        return None
+    days = (as_of_naive - newest).total_seconds() / 86400
+    return (
+        f"WARNING: the newest conversion in the input ({newest:%Y-%m-%d %H:%M}) is {days:.1f} days "
+        f"before as_of ({as_of:%Y-%m-%d %H:%M}); is the export current, or is --as-of wrong?"
+    )
+
+
+def verdict_lines(paths: RunPaths, as_of: datetime) -> list[str]:
+    """Empty when the warehouse has no marts to judge (nothing was built)."""
+    if paths.engine != "duckdb" or not paths.warehouse.exists():
+        return []
+    try:
+        con = duckdb.connect(str(paths.warehouse), read_only=True)
+    except duckdb.Error:
+        return []
+    with con:
+        lines = slo_lines(con)
+        fix = fix_first_lines(con)
+        stale = stale_input_line(con, as_of)
+    out = []
+    if stale:
+        out.append(stale)
+    out += lines
+    out += fix
+    return out
