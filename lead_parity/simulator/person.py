@@ -36,18 +36,6 @@ class RunParams:
     rates: SimulationRates
 
 
-@dataclass(slots=True)
-class PersonOutput:
-    segment: list[tuple[int, bytes]] = field(default_factory=list)
-    receipts: list[tuple[int, bytes]] = field(default_factory=list)
-    forms: list[tuple[str, bytes]] = field(default_factory=list)
-    contacts: list[tuple[bytes, int]] = field(default_factory=list)  # (page item, delay)
-    tickets: list[tuple[str, object, int]] = field(default_factory=list)  # (kind, item, delay)
-    truth: list[tuple] = field(default_factory=list)
-    details: list[tuple] = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
-
-
 class _Run:
     """Per-process state of one simulation run."""
 
@@ -85,10 +73,48 @@ def _settled(pr: PersonRecords, verdicts: list[Verdict], as_of: int) -> bool:
     return [_key(v) for v in verdicts] == [_key(v) for v in alternative]
 
 
-def person_output(p: RunParams, idx: int) -> PersonOutput:
+@dataclass(slots=True)
+class ChunkOutput:
+    """Persons lo..hi-1 ready to write: JSONL already joined per UTC day, CSV already text.
+
+    Everything is appended in person order straight into the chunk (no per-person objects), so
+    the lines are in the order they would have been written one by one, and the parent's
+    per-record work (the bottleneck with several workers) is a few writes per chunk.
+    """
+
+    lo: int
+    hi: int
+    segment: dict[int, bytearray] = field(default_factory=dict)  # UTC day -> JSONL lines
+    receipts: dict[int, bytearray] = field(default_factory=dict)
+    forms: list[tuple[str, bytes]] = field(default_factory=list)
+    contacts: list[tuple[bytes, int]] = field(default_factory=list)  # (page item, delay)
+    tickets: list[tuple[str, object, int]] = field(default_factory=list)  # (kind, item, delay)
+    truth_csv: str = ""
+    details_csv: str = ""
+    conversions: int = 0
+    counts: Counter = field(default_factory=Counter)
+
+
+def chunk_outputs(p: RunParams, lo: int, hi: int) -> ChunkOutput:
     run = _run(p)
+    out = ChunkOutput(lo, hi)
+    truth, details = io.StringIO(), io.StringIO()
+    rows = _Rows(csv.writer(truth, lineterminator="\n"), csv.writer(details, lineterminator="\n"))
+    for idx in range(lo, hi):
+        _person(run, idx, out, rows)
+    out.truth_csv, out.details_csv = truth.getvalue(), details.getvalue()
+    return out
+
+
+@dataclass(slots=True)
+class _Rows:
+    truth: object  # csv writers
+    details: object
+
+
+def _person(run: _Run, idx: int, out: ChunkOutput, rows: _Rows) -> None:
+    p = run.p
     as_of = run.cal.as_of_ms
-    out = PersonOutput()
     counts = out.counts
     for attempt in range(MAX_ATTEMPTS):
         pr = build_person(run.cal, p.rates, run.tables, run.n_companies, idx, attempt)
@@ -100,22 +126,23 @@ def person_output(p: RunParams, idx: int) -> PersonOutput:
         counts["ambiguous_persons"] += 1
     # Its own stream (slot 15; journeys use 0..MAX_ATTEMPTS-1): noise never shifts a journey.
     noise = random.Random((p.seed << 40) + (idx << 4) + 15)
-    _serialize(pr, as_of, noise, p.rates.malformed_rate, out)
+    _serialize(pr, as_of, noise, p.rates.malformed_rate, run.cal.start_ms, out)
+    person_id = pr.person_id
+    truth_row, details_row = rows.truth.writerow, rows.details.writerow
     for v in verdicts:
-        out.truth.append(
-            (v.conversion_id, pr.person_id, v.status, v.dropped_at_hop or "", v.root_cause or "")
-        )
+        hop, cause = v.dropped_at_hop or "", v.root_cause or ""
+        truth_row((v.conversion_id, person_id, v.status, hop, cause))
         plan_hop, plan_cause = pr.plans.get(v.conversion_id, (None, None))
-        out.details.append(
+        details_row(
             (
                 v.conversion_id,
-                pr.person_id,
+                person_id,
                 v.conversion_type,
                 pr.origins.get(v.conversion_id, ""),
                 iso_z_ms(v.converted_at),
                 v.status,
-                v.dropped_at_hop or "",
-                v.root_cause or "",
+                hop,
+                cause,
                 "true" if v.late else "false",
                 plan_hop or "",
                 plan_cause or "",
@@ -123,8 +150,8 @@ def person_output(p: RunParams, idx: int) -> PersonOutput:
         )
         counts["status:" + v.status] += 1
         if v.status == "dropped":
-            counts["cause:" + v.root_cause] += 1
-            counts["hop:" + v.dropped_at_hop] += 1
+            counts["cause:" + cause] += 1
+            counts["hop:" + hop] += 1
         counts["late"] += v.late
         held = (
             (v.dropped_at_hop, v.root_cause) == (plan_hop, plan_cause)
@@ -132,96 +159,55 @@ def person_output(p: RunParams, idx: int) -> PersonOutput:
             else (v.status != "dropped")
         )
         counts["plan_held"] += held
-    return out
-
-
-@dataclass(slots=True)
-class ChunkOutput:
-    """Persons lo..hi-1 ready to write: JSONL already joined per UTC day, CSV already text.
-
-    Joining here keeps the parent's per-record work (the bottleneck with several workers) to a
-    few writes per chunk; the order of lines is the person order, as if written one by one.
-    """
-
-    lo: int
-    hi: int
-    segment: dict[int, bytes] = field(default_factory=dict)
-    receipts: dict[int, bytes] = field(default_factory=dict)
-    forms: list[tuple[str, bytes]] = field(default_factory=list)
-    contacts: list[tuple[bytes, int]] = field(default_factory=list)
-    tickets: list[tuple[str, object, int]] = field(default_factory=list)
-    truth_csv: str = ""
-    details_csv: str = ""
-    conversions: int = 0
-    counts: Counter = field(default_factory=Counter)
-
-
-def _by_day(lines: list[tuple[int, bytes]], start_ms: int) -> dict[int, bytes]:
-    days: dict[int, list[bytes]] = {}
-    for ts, line in lines:
-        days.setdefault(max(0, (ts - start_ms) // DAY), []).append(line)
-    return {day: b"\n".join(chunk) + b"\n" for day, chunk in days.items()}
-
-
-def chunk_outputs(p: RunParams, lo: int, hi: int) -> ChunkOutput:
-    start_ms = _run(p).cal.start_ms
-    out = ChunkOutput(lo, hi)
-    segment: list[tuple[int, bytes]] = []
-    receipts: list[tuple[int, bytes]] = []
-    truth, details = io.StringIO(), io.StringIO()
-    truth_csv = csv.writer(truth, lineterminator="\n")
-    details_csv = csv.writer(details, lineterminator="\n")
-    for idx in range(lo, hi):
-        one = person_output(p, idx)
-        segment += one.segment
-        receipts += one.receipts
-        out.forms += one.forms
-        out.contacts += one.contacts
-        out.tickets += one.tickets
-        truth_csv.writerows(one.truth)
-        details_csv.writerows(one.details)
-        out.conversions += len(one.truth)
-        out.counts.update(one.counts)
-    out.segment = _by_day(segment, start_ms)
-    out.receipts = _by_day(receipts, start_ms)
-    out.truth_csv, out.details_csv = truth.getvalue(), details.getvalue()
-    return out
+    out.conversions += len(verdicts)
 
 
 def _dumps(obj: object) -> bytes:
-    # orjson's bytes keep a 4 KiB allocation whatever their length; a copy is exact-size, so a
-    # chunk of persons costs a tenth of the memory.
+    # orjson's bytes keep a 4 KiB allocation whatever their length; a copy is exact-size, so the
+    # page items a chunk holds cost a tenth of the memory. (JSONL lines are copied into their
+    # day's buffer at once and need no copy.)
     return bytes(memoryview(orjson.dumps(obj)))
 
 
+def _line(days: dict[int, bytearray], day: int, line: bytes) -> None:
+    buf = days.get(day)
+    if buf is None:
+        buf = days[day] = bytearray()
+    buf += line
+    buf += b"\n"
+
+
 def _serialize(
-    pr: PersonRecords, as_of: int, rng: random.Random, rate: float, out: PersonOutput
+    pr: PersonRecords, as_of: int, rng: random.Random, rate: float, start_ms: int, out: ChunkOutput
 ) -> None:
     counts = out.counts
     dumps = _dumps
-
-    def noisy() -> bool:
-        return rate > 0 and rng.random() < rate
-
+    noise = rate > 0
+    noise_draw = rng.random
+    # Records before the period (none today) would go to its first day's file.
+    segment = out.segment
     for m in pr.segment:
-        line = dumps(m.msg)
-        out.segment.append((m.ts, line))
+        line = orjson.dumps(m.msg)
+        day = max(0, (m.ts - start_ms) // DAY)
+        _line(segment, day, line)
         if m.twice:
-            out.segment.append((m.ts, line))
+            _line(segment, day, line)
             counts["dup:segment"] += 1
-        if noisy():
-            out.segment.append((m.ts, malformed.segment_line(rng, m.ts)))
+        if noise and noise_draw() < rate:
+            _line(segment, day, malformed.segment_line(rng, m.ts))
             counts["bad:segment"] += 1
     counts["rec:segment"] += len(pr.segment)
+    receipts = out.receipts
     for r in pr.receipts:
-        out.receipts.append((r.ts, dumps(r.body)))
-        if noisy():
-            out.receipts.append((r.ts, malformed.receipt_line(rng, r.ts)))
+        day = max(0, (r.ts - start_ms) // DAY)
+        _line(receipts, day, orjson.dumps(r.body))
+        if noise and noise_draw() < rate:
+            _line(receipts, day, malformed.receipt_line(rng, r.ts))
             counts["bad:receipts"] += 1
     counts["rec:receipts"] += len(pr.receipts)
     for f in pr.forms:
         out.forms.append((f.guid, dumps(f.body)))
-        if noisy():
+        if noise and noise_draw() < rate:
             out.forms.append((f.guid, dumps(malformed.form_submission(rng, f.submitted))))
             counts["bad:hubspot_forms"] += 1
     counts["rec:hubspot_forms"] += len(pr.forms)
@@ -234,7 +220,7 @@ def _serialize(
             counts["dup:hubspot_contacts"] += 1
         else:
             out.contacts.append((final, 0))
-        if noisy():
+        if noise and noise_draw() < rate:
             out.contacts.append((dumps(malformed.contact(rng, c.created)), 0))
             counts["bad:hubspot_contacts"] += 1
     counts["rec:hubspot_contacts"] += len(pr.contacts)
@@ -251,7 +237,7 @@ def _serialize(
         user = dumps(t.requester.render())
         delay = rng.randrange(100, 300) if t.late_sideload else 0
         out.tickets.append(("user", user, delay))
-        if noisy():
+        if noise and noise_draw() < rate:
             out.tickets.append(("ticket", (dumps(malformed.ticket(rng, t.created)), None), 0))
             counts["bad:zendesk_tickets"] += 1
     counts["rec:zendesk_tickets"] += len(pr.tickets)

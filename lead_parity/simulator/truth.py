@@ -53,8 +53,10 @@ class _Profile:
 def norm_email(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    email = unicodedata.normalize("NFKC", value).strip().lower()
-    return email or None
+    # NFKC leaves ASCII text as it is, and nearly every address is ASCII.
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
+    return value.strip().lower() or None
 
 
 def is_role_email(email: str) -> bool:
