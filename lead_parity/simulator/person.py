@@ -169,14 +169,6 @@ def _dumps(obj: object) -> bytes:
     return bytes(memoryview(orjson.dumps(obj)))
 
 
-def _line(days: dict[int, bytearray], day: int, line: bytes) -> None:
-    buf = days.get(day)
-    if buf is None:
-        buf = days[day] = bytearray()
-    buf += line
-    buf += b"\n"
-
-
 def _serialize(
     pr: PersonRecords, as_of: int, rng: random.Random, rate: float, start_ms: int, out: ChunkOutput
 ) -> None:
@@ -187,22 +179,33 @@ def _serialize(
     # Records before the period (none today) would go to its first day's file.
     segment = out.segment
     for m in pr.segment:
-        line = orjson.dumps(m.msg)
         day = max(0, (m.ts - start_ms) // DAY)
-        _line(segment, day, line)
+        buf = segment.get(day)
+        if buf is None:
+            buf = segment[day] = bytearray()
+        line = orjson.dumps(m.msg)
+        buf += line
+        buf += b"\n"
         if m.twice:
-            _line(segment, day, line)
+            buf += line
+            buf += b"\n"
             counts["dup:segment"] += 1
         if noise and noise_draw() < rate:
-            _line(segment, day, malformed.segment_line(rng, m.ts))
+            buf += malformed.segment_line(rng, m.ts)
+            buf += b"\n"
             counts["bad:segment"] += 1
     counts["rec:segment"] += len(pr.segment)
     receipts = out.receipts
     for r in pr.receipts:
         day = max(0, (r.ts - start_ms) // DAY)
-        _line(receipts, day, orjson.dumps(r.body))
+        buf = receipts.get(day)
+        if buf is None:
+            buf = receipts[day] = bytearray()
+        buf += orjson.dumps(r.body)
+        buf += b"\n"
         if noise and noise_draw() < rate:
-            _line(receipts, day, malformed.receipt_line(rng, r.ts))
+            buf += malformed.receipt_line(rng, r.ts)
+            buf += b"\n"
             counts["bad:receipts"] += 1
     counts["rec:receipts"] += len(pr.receipts)
     for f in pr.forms:

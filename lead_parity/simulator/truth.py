@@ -22,8 +22,6 @@ from .contract_defaults import (
 )
 from .records import PersonRecords, Ticket
 
-_CONTAINERS = ("properties", "traits")
-
 
 @dataclass(slots=True)
 class Verdict:
@@ -123,25 +121,31 @@ def _add_name(prof: _Profile | None, first: object, last: object, company: objec
 def _segment_identity(
     msg: dict, guarded: set[str], prof: _Profile | None
 ) -> tuple[list[str], _Profile | None]:
+    # Hot path (every Segment message of every attempt): absent keys skip the helpers.
     nodes: list[str] = []
     anon = _text(msg.get("anonymousId"))
     if anon and anon not in guarded:
         nodes.append("a:" + anon)
-    user = _text(msg.get("userId"))
-    if user:
-        nodes.append("u:" + user)
-    containers = [msg.get(k) for k in _CONTAINERS]
+    user = msg.get("userId")
+    if user is not None:
+        user = _text(user)
+        if user:
+            nodes.append("u:" + user)
     context = msg.get("context")
-    if isinstance(context, dict):
-        containers.append(context.get("traits"))
-    for bag in containers:
+    traits = context.get("traits") if isinstance(context, dict) else None
+    for bag in (msg.get("properties"), msg.get("traits"), traits):
         if not isinstance(bag, dict):
             continue
-        _add_email(nodes, prof, bag.get("email"))
-        lead = _text(bag.get("lead_id"))
-        if lead:
-            nodes.append("l:" + lead)
-        _add_name(prof, bag.get("first_name"), bag.get("last_name"), bag.get("company"))
+        email = bag.get("email")
+        if email is not None:
+            _add_email(nodes, prof, email)
+        lead = bag.get("lead_id")
+        if lead is not None:
+            lead = _text(lead)
+            if lead:
+                nodes.append("l:" + lead)
+        if prof is not None:
+            _add_name(prof, bag.get("first_name"), bag.get("last_name"), bag.get("company"))
     return nodes, prof
 
 
