@@ -44,7 +44,11 @@ class Contact:
     redeliver: bool = False  # an older version is also exported, on an earlier page
 
     def updated(self, as_of: int) -> int:
-        return max([self.created, *(t for t in self.changes if t <= as_of)])
+        latest = self.created
+        for t in self.changes:
+            if latest < t <= as_of:
+                latest = t
+        return latest
 
     def has_owner(self, at: int) -> bool:
         return self.owner_assigned is not None and self.owner_assigned <= at

@@ -58,7 +58,7 @@ def norm_email(value: object) -> str | None:
 
 
 def is_role_email(email: str) -> bool:
-    return email.split("@", 1)[0] in ROLE_ACCOUNTS
+    return email.partition("@")[0] in ROLE_ACCOUNTS
 
 
 def _text(value: object) -> str | None:
