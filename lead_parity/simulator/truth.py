@@ -268,7 +268,8 @@ def _evaluate(
     ctype_of: dict[str, str] = {}
     for m, node, prof in seg_nodes:
         k = comp(node)
-        profiles.setdefault(k, []).append(prof)
+        if with_profiles:
+            profiles.setdefault(k, []).append(prof)
         msg = m.msg
         if msg.get("type") == "track" and msg.get("event") in CONVERSIONS:
             conversions.append((m.ts, msg["messageId"], k))
@@ -276,18 +277,21 @@ def _evaluate(
     forms = []
     for f, node, prof in form_nodes:
         k = comp(node)
-        profiles.setdefault(k, []).append(prof)
+        if with_profiles:
+            profiles.setdefault(k, []).append(prof)
         forms.append((f.submitted, k, prof))
     contacts = []
     for c, node, prof in contact_nodes:
         k = comp(node)
-        profiles.setdefault(k, []).append(prof)
+        if with_profiles:
+            profiles.setdefault(k, []).append(prof)
         contacts.append((c, k, prof))
     comp_of_ticket: dict[int, int] = {}
     tickets = []
     for t, node, prof in ticket_nodes:
         k = comp(node)
-        profiles.setdefault(k, []).append(prof)
+        if with_profiles:
+            profiles.setdefault(k, []).append(prof)
         comp_of_ticket[t.ticket_id] = k
         tickets.append((t, k, prof))
     conversions.sort()
@@ -300,17 +304,18 @@ def _evaluate(
             agg.domains |= p.domains
         merged[k] = agg
 
-    receipts: dict[tuple[str, str], list[str]] = {}
-    for r in pr.receipts:
-        if r.ts <= as_of:
-            body = r.body
-            receipts.setdefault((body["message_id"], body["hop"]), []).append(body["outcome"])
+    # Receipts only decide root causes: read when a conversion is dropped (6% of them).
+    receipts: dict[tuple[str, str], list[str]] | None = None
 
     conversion_ids = {cid for _, cid, _ in conversions}
     # Only conversions whose chain has the support hop claim tickets.
     asking = [c for c in conversions if "support" in CONVERSIONS[ctype_of[c[1]]][1]]
-    matched = _ticket_matches(
-        asking, pr.tickets, comp_of_ticket, conversion_ids, external_first=not alternative
+    matched = (
+        _ticket_matches(
+            asking, pr.tickets, comp_of_ticket, conversion_ids, external_first=not alternative
+        )
+        if asking and pr.tickets
+        else {}
     )
 
     def same_person_elsewhere(k: int, prof: _Profile) -> bool:
@@ -353,6 +358,8 @@ def _evaluate(
             late = any(reached[h] - ts > SLA_MS[h] for h in hops)
         elif as_of - ts > DROP_AFTER_MS:
             status = "dropped"
+            if receipts is None:
+                receipts = _outcomes(pr, as_of)
             cause = _root_cause(
                 cid,
                 ts,
@@ -381,6 +388,16 @@ def _evaluate(
             )
         )
     return verdicts
+
+
+def _outcomes(pr: PersonRecords, as_of: int) -> dict[tuple[str, str], list[str]]:
+    """(message_id, hop) -> outcomes of the receipts written by as_of, in order."""
+    receipts: dict[tuple[str, str], list[str]] = {}
+    for r in pr.receipts:
+        if r.ts <= as_of:
+            body = r.body
+            receipts.setdefault((body["message_id"], body["hop"]), []).append(body["outcome"])
+    return receipts
 
 
 def _root_cause(
