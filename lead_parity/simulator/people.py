@@ -201,11 +201,8 @@ def make_identity(
     seed: int,
 ) -> Identity:
     rand = rng.random
-
-    def pick(seq):
-        return seq[int(rand() * len(seq))]
-
-    first = pick(FIRST_NAMES)
+    # Picks written out (seq[int(rand() * len(seq))]): this runs once per person and attempt.
+    first = FIRST_NAMES[int(rand() * len(FIRST_NAMES))]
     last = surname(idx)
     # A skewed pick: a few big companies with many people, a long tail of small ones.
     cidx = (
@@ -215,14 +212,18 @@ def make_identity(
     )
     company, domain = company_name(cidx)
     f, lname = first.lower(), last.lower()
-    free = pick(FREE_DOMAINS)
+    free = FREE_DOMAINS[int(rand() * len(FREE_DOMAINS))]
     if rand() < free_email_rate:
         main_email = f"{f}.{lname}{10 + int(rand() * 89)}@{free}"
         alias_domain = main_email.split("@", 1)[1]
     else:
         main_email = f"{f}.{lname}@{domain}"
         alias_domain = domain
-    role_email = f"{pick(ROLE_LOCALS)}@{domain}" if rand() < role_account_rate else None
+    role_email = (
+        f"{ROLE_LOCALS[int(rand() * len(ROLE_LOCALS))]}@{domain}"
+        if rand() < role_account_rate
+        else None
+    )
     return Identity(
         idx=idx,
         person_id=f"p{idx:07d}",
@@ -232,7 +233,9 @@ def make_identity(
         domain=domain,
         main_email=main_email,
         alt_email=f"{f[0]}.{lname}@{domain}",
-        personal_email=f"{f}{lname}{100 + int(rand() * 899)}@{pick(FREE_DOMAINS)}",
+        personal_email=(
+            f"{f}{lname}{100 + int(rand() * 899)}@{FREE_DOMAINS[int(rand() * len(FREE_DOMAINS))]}"
+        ),
         alias_email=f"{f[0]}_{lname}@{alias_domain}",
         role_email=role_email,
         lead_id=f"LD{seed % 100:02d}-{idx:07d}",
