@@ -52,13 +52,13 @@ def machine() -> str:
 SPARK_PYTHON = HERE.parent / ".venv-spark" / "bin" / "python"
 
 
-def run_stage(stage: str, size: int, root: Path, as_of: str) -> dict:
+def run_stage(stage: str, size: int, root: Path, as_of: str, days: int = 14) -> dict:
     folder = root / f"{size}"
     python = str(SPARK_PYTHON) if stage == "dbt_build_spark" else sys.executable
     cmd = [
         python, str(HERE / "stage.py"), stage,
         "--input", str(folder / "input"), "--warehouse", str(folder / "warehouse.duckdb"),
-        "--leads", str(size), "--as-of", as_of,
+        "--leads", str(size), "--as-of", as_of, "--days", str(days),
     ]  # fmt: skip
     print(f"  {size:>9,} {stage} ...", flush=True)
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -73,6 +73,9 @@ def main() -> int:
     parser.add_argument("--root", default="/tmp/lead-parity-bench")
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument(
+        "--days", type=int, default=14, help="days the simulate stage covers (issue 18 uses 30)"
+    )
     parser.add_argument(
         "--spark-max",
         type=int,
@@ -94,7 +97,7 @@ def main() -> int:
             manifest = root / f"{size}" / "input" / "truth" / "manifest.json"
             if manifest.exists():
                 as_of = json.loads(manifest.read_text())["as_of"]
-            results[size][stage] = run_stage(stage, size, root, as_of)
+            results[size][stage] = run_stage(stage, size, root, as_of, args.days)
     lines = [
         f"Machine: {machine()}; Python {platform.python_version()}; "
         f"total {time.time() - started:.0f} s",
