@@ -12,6 +12,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lead_parity.cli.arguments import OneLineParser, port, positive_int, seed
+
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 1
 
@@ -80,6 +82,14 @@ def _check_contract(path: str | None) -> Path | None:
     except ContractError as exc:
         raise CliError(str(exc)) from None
     return Path(path).expanduser().resolve()
+
+
+def _check_live_configuration() -> None:
+    from lead_parity.pipeline.connectors import live_configuration_problem
+
+    problem = live_configuration_problem()
+    if problem:
+        raise CliError(problem)
 
 
 def cmd_simulate(args) -> int:
@@ -208,11 +218,14 @@ def cmd_run(args) -> int:
 
     if args.wait < 0:
         raise CliError(f"--wait {args.wait} must be 0 or more seconds")
+    contract = _check_contract(args.contract)
+    if args.live:
+        _check_live_configuration()
     params = RunParameters(
         input_dir=input_dir,
         warehouse=warehouse,
         as_of=_as_of(args.as_of),
-        contract=_check_contract(args.contract),
+        contract=contract,
         engine=args.engine,
         lane_wait_s=args.wait,
         full_refresh=args.full_refresh,
@@ -249,9 +262,16 @@ def cmd_demo(args) -> int:
 def _published_dir(args) -> Path:
     from lead_parity.pipeline.paths import RunPaths
 
+    # No default warehouse: reading the demo's snapshot when the user's is missing would show
+    # someone else's numbers as theirs.
     if args.published:
-        return Path(args.published).expanduser().resolve()
-    return RunPaths(Path(args.warehouse).expanduser().resolve()).published
+        return Path(args.published).expanduser().absolute()
+    if not args.warehouse:
+        raise CliError(f"{args.command} needs --warehouse FILE (or --published DIR)")
+    warehouse = Path(args.warehouse).expanduser().resolve()
+    if not warehouse.is_file():
+        raise CliError(f"warehouse {warehouse} does not exist; run `lead-parity run` first")
+    return RunPaths(warehouse).published
 
 
 def cmd_dashboard(args) -> int:
@@ -281,21 +301,21 @@ def cmd_report(args) -> int:
 
 
 def _add_snapshot_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--warehouse", default="data/demo/warehouse.duckdb")
+    p.add_argument("--warehouse", help="the warehouse a run wrote (its published/ is read)")
     p.add_argument("--published", help="a published/ folder (default: beside the warehouse)")
 
 
 def main(argv: list[str] | None = None) -> int:
     from lead_parity.pipeline.paths import ENGINES
 
-    parser = argparse.ArgumentParser(prog="lead-parity", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="lead-parity", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("simulate", help="write a realistic simulated stack with ground truth")
     p.add_argument("--out", required=True)
-    p.add_argument("--leads", type=int, default=2000)
-    p.add_argument("--days", type=int, default=14)
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--leads", type=positive_int, default=2000)
+    p.add_argument("--days", type=positive_int, default=14)
+    p.add_argument("--seed", type=seed, default=7)
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("run", help="ingest an input folder and build every asset")
@@ -332,21 +352,21 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("demo", help="simulate a stack, run the pipeline, print the findings")
     p.add_argument("--dir", default="data/demo")
-    p.add_argument("--leads", type=int, default=2000)
-    p.add_argument("--days", type=int, default=14)
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--leads", type=positive_int, default=2000)
+    p.add_argument("--days", type=positive_int, default=14)
+    p.add_argument("--seed", type=seed, default=7)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("dashboard", help="open the Streamlit dashboard on the published snapshot")
     _add_snapshot_args(p)
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=port, default=8501)
     p.add_argument("--address", default="127.0.0.1")
     p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("report", help="write the self-contained HTML reconciliation report")
     _add_snapshot_args(p)
     p.add_argument("--out", required=True)
-    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--days", type=positive_int, default=30)
     p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)

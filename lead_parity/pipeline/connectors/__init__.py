@@ -21,7 +21,20 @@ log = logging.getLogger(__name__)
 
 STREAMS = ("hubspot_forms", "hubspot_contacts", "zendesk_tickets")
 
-__all__ = ["STREAMS", "fetch_all", "fetch_stream", "skipped", "stream_config"]
+__all__ = [
+    "STREAMS",
+    "fetch_all",
+    "fetch_stream",
+    "live_configuration_problem",
+    "skipped",
+    "stream_config",
+]
+
+# What each vendor needs, as the user sets it; named in full when nothing at all is configured.
+VENDOR_VARIABLES = {
+    "HubSpot": ("HUBSPOT_ACCESS_TOKEN",),
+    "Zendesk": ("ZENDESK_SUBDOMAIN (or ZENDESK_BASE_URL)", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"),
+}
 
 
 def skipped(stream: str, reason: str) -> StreamStats:
@@ -38,6 +51,23 @@ def stream_config(stream: str, env: Mapping[str, str] = os.environ) -> tuple[Any
     if stream == "zendesk_tickets":
         return zendesk.ZendeskConfig.from_env(env)
     raise ValueError(f"unknown stream {stream!r}; expected one of {STREAMS}")
+
+
+def live_configuration_problem(env: Mapping[str, str] = os.environ) -> str | None:
+    """Why a live fetch cannot run at all (no stream configured, or a malformed value), or None.
+
+    A live run with nothing configured would land nothing and publish an empty snapshot that
+    looks like a quiet day; it must be refused instead.
+    """
+    try:
+        HttpSettings.from_env(env)
+        configs = [stream_config(stream, env)[0] for stream in STREAMS]
+    except (ConfigError, HttpClientError) as exc:
+        return str(exc)
+    if any(c is not None for c in configs):
+        return None
+    wanted = "; ".join(f"{vendor}: {', '.join(vs)}" for vendor, vs in VENDOR_VARIABLES.items())
+    return f"--live needs at least one configured system; set the environment variables ({wanted})"
 
 
 def fetch_stream(

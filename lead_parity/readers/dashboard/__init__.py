@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -62,18 +63,59 @@ def wait_until_ready(port: int, address: str = "127.0.0.1", timeout: float = 60.
     raise TimeoutError(f"the dashboard did not answer on {url} within {timeout:.0f}s")
 
 
+class _Stopped(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: object) -> None:
+    raise _Stopped(signum)
+
+
+def stop_dashboard(process: subprocess.Popen, grace_s: float = 10.0) -> int:
+    """Terminate the Streamlit child and wait for it; killed if it outlives `grace_s`."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
+
+
 def launch(published_dir: Path, port: int = 8501, address: str = "127.0.0.1") -> int:
-    """Run the dashboard in the foreground until interrupted; returns Streamlit's exit code."""
+    """Run the dashboard in the foreground until it exits or this process is told to stop.
+
+    SIGTERM (a service manager, `kill`) and SIGHUP (a closed terminal) reach only this process,
+    not the Streamlit child: without handing them on, the child would keep the port and serve on
+    as an orphan.
+    """
     from lead_parity.pipeline.publish import resolve_snapshot
 
     resolve_snapshot(published_dir)  # fail with a clear PublishError before starting a server
     print(f"lead-parity dashboard on http://{address}:{port} (snapshot {published_dir})")
-    process = start_dashboard(published_dir, port, address)
+    handled = (signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, _raise_stopped) for sig in handled}
+    process = None
     try:
+        process = start_dashboard(published_dir, port, address)
         return process.wait()
+    except _Stopped as stopped:
+        return 128 + stopped.signum
     except KeyboardInterrupt:
-        process.terminate()
-        return process.wait(timeout=10)
+        return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if process is not None:
+            stop_dashboard(process)
 
 
-__all__ = ["dashboard_command", "launch", "start_dashboard", "wait_until_ready"]
+__all__ = [
+    "dashboard_command",
+    "launch",
+    "start_dashboard",
+    "stop_dashboard",
+    "wait_until_ready",
+]
