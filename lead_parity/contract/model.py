@@ -8,6 +8,13 @@ from pathlib import Path
 
 import yaml
 
+from lead_parity.contract.checks import (
+    ContractError,
+    is_finite_number,
+    read_contract_text,
+    show,
+)
+
 # Each hop name maps to a matching rule of SPEC section 5; a contract may reorder, drop or re-time
 # hops, but it cannot invent a hop the models have no rule for.
 HOP_RULES: dict[str, dict[str, str]] = {
@@ -23,19 +30,15 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class ContractError(ValueError):
-    """The contract file cannot be used; the message names the key at fault."""
-
-
 def parse_duration(value: object, key: str) -> int:
     """Seconds in '24h', '5m', '30s', '1d' or a bare number of seconds."""
-    if isinstance(value, bool):
-        raise ContractError(f"contract key {key}: {value!r} is not a duration like 24h, 5m or 30s")
-    if isinstance(value, int | float) and value >= 0:
+    if is_finite_number(value) and value >= 0:
         return int(value)
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+    match = _DURATION.match(value) if isinstance(value, str) else None
     if not match:
-        raise ContractError(f"contract key {key}: {value!r} is not a duration like 24h, 5m or 30s")
+        raise ContractError(
+            f"contract key {key}: {show(value)} is not a duration like 24h, 5m or 30s"
+        )
     return int(float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
@@ -97,6 +100,15 @@ class Contract:
         return seen
 
 
+def _only_keys(spec: dict, key: str, known: tuple[str, ...]) -> None:
+    # A misspelt optional key would otherwise be ignored and its default used without a word.
+    for name in spec:
+        if name not in known:
+            raise ContractError(
+                f"contract key {key}.{name}: unknown setting (known: {', '.join(known)})"
+            )
+
+
 def _mapping(value: object, key: str) -> dict:
     if not isinstance(value, dict):
         raise ContractError(f"contract key {key}: expected a mapping, got {type(value).__name__}")
@@ -104,10 +116,10 @@ def _mapping(value: object, key: str) -> dict:
 
 
 def _number(value: object, key: str, *, integer: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ContractError(f"contract key {key}: {value!r} is not a non-negative number")
+    if not is_finite_number(value) or value < 0:
+        raise ContractError(f"contract key {key}: {show(value)} is not a non-negative number")
     if integer and int(value) != value:
-        raise ContractError(f"contract key {key}: {value!r} is not a whole number")
+        raise ContractError(f"contract key {key}: {show(value)} is not a whole number")
     return int(value) if integer else float(value)
 
 
@@ -116,23 +128,30 @@ def _conversions(raw: object) -> tuple[ConversionRule, ...]:
     types_seen: set[str] = set()
     for event, spec in _mapping(raw, "conversions").items():
         key = f"conversions.{event}"
+        if not isinstance(event, str) or not event.strip():
+            raise ContractError(f"contract key {key}: {show(event)} is not a Segment event name")
         spec = _mapping(spec, key)
+        _only_keys(spec, key, ("type", "hops", "value_usd"))
         for required in ("type", "hops"):
             if required not in spec:
                 raise ContractError(f"contract key {key}.{required}: missing")
         ctype = spec["type"]
         if not isinstance(ctype, str) or not _IDENTIFIER.match(ctype):
-            raise ContractError(f"contract key {key}.type: {ctype!r} must be a lower_snake name")
+            raise ContractError(
+                f"contract key {key}.type: {show(ctype)} must be a lower_snake name"
+            )
         if ctype in types_seen:
-            raise ContractError(f"contract key {key}.type: {ctype!r} is used by two events")
+            raise ContractError(f"contract key {key}.type: {show(ctype)} is used by two events")
         types_seen.add(ctype)
         hops = spec["hops"]
         if not isinstance(hops, list) or not hops:
             raise ContractError(f"contract key {key}.hops: expected a non-empty list of hops")
         for i, hop in enumerate(hops):
-            if hop not in HOP_RULES:
+            # A nested list or mapping is not a hop name (and cannot be looked up as one).
+            if not isinstance(hop, str) or hop not in HOP_RULES:
                 known = ", ".join(HOP_RULES)
-                raise ContractError(f"contract key {key}.hops[{i}]: unknown hop {hop!r} ({known})")
+                what = "unknown hop" if isinstance(hop, str) else "not a hop name:"
+                raise ContractError(f"contract key {key}.hops[{i}]: {what} {show(hop)} ({known})")
         if len(set(hops)) != len(hops):
             raise ContractError(f"contract key {key}.hops: a hop is listed twice")
         value = _number(spec.get("value_usd", 0), f"{key}.value_usd")
@@ -147,12 +166,16 @@ def _hops(raw: object, used: list[str]) -> tuple[HopRule, ...]:
     rules = []
     for hop, spec in raw.items():
         key = f"hops.{hop}"
-        if hop not in HOP_RULES:
+        if not isinstance(hop, str) or hop not in HOP_RULES:
             raise ContractError(f"contract key {key}: unknown hop (known: {', '.join(HOP_RULES)})")
         spec = _mapping(spec, key)
+        _only_keys(spec, key, ("drop_after", "sla", "owner"))
         for required in ("drop_after", "sla", "owner"):
             if required not in spec:
                 raise ContractError(f"contract key {key}.{required}: missing")
+        owner = spec["owner"]
+        if not isinstance(owner, str) or not owner.strip():
+            raise ContractError(f"contract key {key}.owner: {show(owner)} is not a name")
         rules.append(
             HopRule(
                 hop=hop,
@@ -180,7 +203,10 @@ def _slo(raw: object) -> SloRule:
             raise ContractError(f"contract key slo.{key}: unknown setting")
 
     def num(name: str, default: float, integer: bool = False) -> float:
-        return _number(raw.get(name, default), f"slo.{name}", integer=integer)
+        value = _number(raw.get(name, default), f"slo.{name}", integer=integer)
+        if (name.endswith("_pct") or name == "high_intent_score") and value > 100:
+            raise ContractError(f"contract key slo.{name}: {show(value)} is above 100")
+        return value
 
     def dur(name: str, default: int) -> int:
         return parse_duration(raw[name], f"slo.{name}") if name in raw else default
@@ -212,6 +238,7 @@ def parse_contract(raw: object, source: str = "<memory>") -> Contract:
     conversions = _conversions(raw["conversions"])
     used = [h for rule in conversions for h in rule.hops]
     identity = _mapping(raw.get("identity") or {}, "identity")
+    _only_keys(identity, "identity", ("role_accounts", "shared_device_emails"))
     role_accounts = identity.get("role_accounts", [])
     if not isinstance(role_accounts, list) or not all(isinstance(r, str) for r in role_accounts):
         raise ContractError("contract key identity.role_accounts: expected a list of strings")
@@ -235,12 +262,11 @@ def load_contract(path: str | Path | None = None) -> Contract:
     from lead_parity.contract import DEFAULT_CONTRACT_PATH
 
     path = Path(path or DEFAULT_CONTRACT_PATH)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContractError(f"cannot read contract {path}: {exc.strerror or exc}") from None
+    text = read_contract_text(path)
     try:
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise ContractError(f"contract {path} is nested too deeply to be a contract") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
