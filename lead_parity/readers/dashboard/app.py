@@ -21,6 +21,7 @@ from lead_parity.pipeline.publish import (
     read_manifest,
     resolve_snapshot,
 )
+from lead_parity.readers.csv_export import safe_csv_bytes
 from lead_parity.readers.dashboard import charts
 from lead_parity.readers.report import data
 
@@ -167,7 +168,7 @@ def _dropped_list(version: str, ctx: dict) -> None:
     st.dataframe(frame, hide_index=True, height=360)
     st.download_button(
         "Download CSV",
-        frame.to_csv(index=False).encode("utf-8"),
+        safe_csv_bytes(frame),
         file_name="dropped_leads.csv",
         mime="text/csv",
         key="download_dropped",
