@@ -21,7 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lead_parity.pipeline.ingest.lines import is_utf8, read_input, split_lines, whole_text
+from lead_parity.pipeline.ingest.lines import (
+    invalid_utf8_lines,
+    is_utf8,
+    read_input,
+    split_lines,
+    whole_text,
+)
+from lead_parity.pipeline.ingest.listing import InputFile, list_input_files
 from lead_parity.pipeline.ingest.prefetch import prefetched
 from lead_parity.pipeline.ingest.sources import SOURCES, Entity, Source
 from lead_parity.pipeline.ingest.sql import (
@@ -76,21 +83,18 @@ class LedgerMismatch(RuntimeError):
     """Records were read but not accounted for: a bug, never bad input."""
 
 
-def list_input_files(folder: Path, source: Source) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    found = {p for pattern in source.pattern for p in folder.glob(pattern) if p.is_file()}
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
-
-
 # DuckDB scans a registered Arrow table one record batch per thread: a file's lines in one batch
 # would be parsed on one core.
 CHUNK_LINES = 50_000
 CHUNK_PAGES = 32
 
 
-def _lines_part(rel: str, data: bytes) -> pa.Table:
+def _lines_part(rel: str, data: bytes, skip: np.ndarray | None = None) -> pa.Table:
+    """The lines of one file; `skip` holds line numbers already quarantined (not UTF-8)."""
     lines, positions = split_lines(data)
+    if skip is not None and len(skip):
+        keep = np.flatnonzero(~np.isin(positions, skip))
+        lines, positions = lines.take(pa.array(keep)), positions[keep]
     n = len(lines)
     table = pa.table(
         {
@@ -118,30 +122,55 @@ def _page_part(rel: str, guid: str | None, data: bytes) -> pa.Table:
     )
 
 
-def _batches(
-    files: list[Path], input_dir: Path, source: Source
-) -> Iterator[tuple[pa.Table, int, list[dict]]]:
-    """(records or pages, files in it, file-level problems) per batch of about BATCH_BYTES.
+def _undecodable_lines(rel: str, data: bytes) -> tuple[list[dict], np.ndarray]:
+    """A quarantine entry per line that is not UTF-8, and their line numbers."""
+    problems, numbers = [], []
+    for line, start, end in invalid_utf8_lines(data):
+        text = data[start:end].rstrip(b"\r\n")
+        problems.append(
+            {
+                "file": rel,
+                "position": line,
+                "reason": "line is not valid UTF-8",
+                # Undecodable bytes shown as \xNN escapes: the raw text keeps every byte.
+                "raw": text.decode("utf-8", errors="backslashreplace"),
+            }
+        )
+        numbers.append(line)
+    return problems, np.array(numbers, dtype=np.int64)
+
+
+def _batches(files: list[InputFile], source: Source) -> Iterator[tuple[pa.Table, int, list[dict]]]:
+    """(records or pages, files in it, record- and file-level problems) per batch of about
+    BATCH_BYTES.
 
     JSON-lines files arrive split into lines (file, position, rec), page files whole
-    (file, form_guid, text).
+    (file, form_guid, text). A file that must not or cannot be read is one problem; a line that
+    is not UTF-8 is one problem and its neighbours are parsed.
     """
     parts, problems, size = [], [], 0
-    for path in files:
-        rel = path.relative_to(input_dir).as_posix()
-        data, problem = read_input(path)
+    for entry in files:
+        rel = entry.rel
+        if entry.path is None:
+            problems.append({"file": rel, "reason": entry.problem})
+            continue
+        data, problem = read_input(entry.path)
         if data is None:
             problems.append({"file": rel, "reason": problem})
             continue
+        skip = None
         if not is_utf8(data):
-            # Undecodable bytes: the whole file's records are suspect, so it is one bad record.
-            raw = data.decode("utf-8", errors="replace")
-            problems.append({"file": rel, "reason": "not valid UTF-8", "raw": raw})
-            continue
+            if source.shape != "jsonl":
+                # A page is one record: undecodable bytes make the page the bad record.
+                raw = data.decode("utf-8", errors="backslashreplace")
+                problems.append({"file": rel, "reason": "page is not valid UTF-8", "raw": raw})
+                continue
+            bad, skip = _undecodable_lines(rel, data)
+            problems.extend(bad)
         if source.shape == "jsonl":
-            parts.append(_lines_part(rel, data))
+            parts.append(_lines_part(rel, data, skip))
         else:
-            guid = path.parent.name if source.name == "hubspot_forms" else None
+            guid = Path(rel).parent.name if source.name == "hubspot_forms" else None
             parts.append(_page_part(rel, guid, data))
         size += len(data)
         if size >= BATCH_BYTES:
@@ -287,7 +316,7 @@ def _file_problems(source: Source, problems: list[dict], work: _Work, read: Coun
             {
                 "source": [source.name] * len(problems),
                 "file": [p["file"] for p in problems],
-                "position": pa.array([0] * len(problems), pa.int64()),
+                "position": pa.array([p.get("position", 0) for p in problems], pa.int64()),
                 "entity": [source.entities[0].name] * len(problems),
                 "reason": [p["reason"] for p in problems],
                 "raw": pa.array([p.get("raw") for p in problems], pa.string()),
@@ -385,7 +414,7 @@ def ingest_source(
     source = SOURCES[name]
     input_dir, landed_dir = Path(input_dir), Path(landed_dir)
     folder = input_dir / name
-    files = list_input_files(folder, source)
+    files = list_input_files(input_dir, source)
     landed_dir.mkdir(parents=True, exist_ok=True)
     scratch = landed_dir / f".{name}.work-{uuid.uuid4().hex}"
     out = scratch / "out"
@@ -396,10 +425,11 @@ def ingest_source(
     try:
         total = len(files)
         seen = 0
-        for batch, batch_files, problems in prefetched(_batches(files, input_dir, source)):
+        for batch, batch_files, problems in prefetched(_batches(files, source)):
             _parse_batch(con, source, batch)
             _file_problems(source, problems, work, read)
-            seen += batch_files + len(problems)
+            # Line-level problems (with a position) belong to files counted in the batch.
+            seen += batch_files + sum(1 for p in problems if "position" not in p)
             if progress and total:
                 progress(f"{name}: parsed {seen}/{total} files")
         for entity in source.entities:
@@ -416,7 +446,7 @@ def ingest_source(
         else:
             quarantine = QUARANTINE_SCHEMA.empty_table()
         quarantined = Counter(quarantine.column("file").to_pylist())
-        ledger = _ledger(source, files, input_dir, read, loaded_by_file, quarantined, dupes)
+        ledger = _ledger(source, files, read, loaded_by_file, quarantined, dupes)
         pq.write_table(quarantine.cast(QUARANTINE_SCHEMA), out / "quarantine.parquet")
         pq.write_table(ledger, out / "ledger.parquet")
         pq.write_table(
@@ -443,10 +473,10 @@ def ingest_source(
     )
 
 
-def _ledger(source, files, input_dir, read, loaded, quarantined, dupes) -> pa.Table:
+def _ledger(source, files, read, loaded, quarantined, dupes) -> pa.Table:
     rows = []
-    for path in files:
-        rel = path.relative_to(input_dir).as_posix()
+    for entry in files:
+        rel = entry.rel
         row = (read[rel], loaded[rel], quarantined[rel], dupes[rel])
         if row[0] != row[1] + row[2] + row[3]:
             raise LedgerMismatch(

@@ -7,11 +7,15 @@ half of ingestion's parse time.
 
 from __future__ import annotations
 
+import codecs
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+from lead_parity.pipeline.ingest.listing import open_regular
 
 BOM = b"\xef\xbb\xbf"
 NEWLINE = 10
@@ -22,15 +26,40 @@ BLANK_BYTES = b" \t\r\n"
 def read_input(path: Path) -> tuple[bytes | None, str | None]:
     """(bytes, None), or (None, reason) for a file that cannot be read; gzip by extension.
 
-    A leading UTF-8 byte-order mark is dropped, as `utf-8-sig` decoding would.
+    `path` is opened only as a regular file (listing.open_regular). A leading UTF-8 byte-order
+    mark is dropped, as `utf-8-sig` decoding would.
     """
     try:
-        data = path.read_bytes()
+        with os.fdopen(open_regular(path), "rb") as handle:
+            data = handle.read()
         if path.name.endswith(".gz"):
             data = gzip.decompress(data)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        return None, f"cannot read file: {exc}"
+        return None, f"cannot read file: {exc.strerror if isinstance(exc, OSError) else exc}"
     return (data[len(BOM) :] if data.startswith(BOM) else data), None
+
+
+def invalid_utf8_lines(data: bytes) -> list[tuple[int, int, int]]:
+    """(0-based line number, start, end) of every line holding bytes that are not UTF-8.
+
+    Called only for a file that failed the whole-buffer check: C-speed decodes hop from one bad
+    line to the next, so a file with one bad line costs a few passes, not a Python loop per line.
+    """
+    bad, start, line = [], 0, 0
+    view = memoryview(data)
+    while start < len(data):
+        try:
+            codecs.utf_8_decode(view[start:], "strict", True)
+            break
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+        line_start = data.rfind(b"\n", start, at) + 1 or start
+        line_end = data.find(b"\n", at)
+        line_end = len(data) if line_end < 0 else line_end + 1
+        line += data.count(b"\n", start, line_start)
+        bad.append((line, line_start, line_end))
+        start, line = line_end, line + 1
+    return bad
 
 
 def whole_text(data: bytes) -> pa.Array:

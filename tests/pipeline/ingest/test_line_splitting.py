@@ -73,11 +73,17 @@ def test_line_endings_bom_and_broken_files_are_all_accounted_for(tmp_path):
             " order by file",
             [str(landed / "segment" / "ledger.parquet")],
         ).fetchall()
+    # The line that is not UTF-8 costs that line only: m3 beside it lands.
     assert loaded == [("m1", "segment/a.jsonl", 0), ("m2", "segment/a.jsonl", 3),
-                      ("m5", "segment/d.jsonl.gz", 0)]  # fmt: skip
+                      ("m3", "segment/b.jsonl", 0), ("m5", "segment/d.jsonl.gz", 0)]  # fmt: skip
     assert bad[0] == ("segment/a.jsonl", 1, "not valid JSON", "{broken")
-    assert bad[1][:3] == ("segment/b.jsonl", 0, "not valid UTF-8")
+    assert bad[1] == (
+        "segment/b.jsonl",
+        1,
+        "line is not valid UTF-8",
+        '{"type": "track", "x": "\\xff"}',
+    )
     assert bad[2][0] == "segment/c.jsonl.gz" and bad[2][2].startswith("cannot read file")
-    assert ledger == [("segment/a.jsonl", 3, 2, 1), ("segment/b.jsonl", 1, 0, 1),
+    assert ledger == [("segment/a.jsonl", 3, 2, 1), ("segment/b.jsonl", 2, 1, 1),
                       ("segment/c.jsonl.gz", 1, 0, 1), ("segment/d.jsonl.gz", 1, 1, 0)]  # fmt: skip
-    assert result.records_read == result.records_loaded + result.records_quarantined == 6
+    assert result.records_read == result.records_loaded + result.records_quarantined == 7
