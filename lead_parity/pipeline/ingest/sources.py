@@ -15,11 +15,29 @@ from dataclasses import dataclass, field
 #   bool   JSON boolean
 
 
+# JSON types a field accepts (null always is: a missing value is the required-key check's job).
+# A value of another type is quarantined, never landed as its JSON text: an email given as a
+# number or a lead id given as an object is a broken sender, not a lead.
+ACCEPTS_BY_KIND = {
+    "str": ("string",),
+    "email": ("string",),
+    "ts": ("string", "number"),  # ISO-8601 text or epoch milliseconds
+    "int": ("number",),
+    "bool": ("boolean",),
+}
+ID = ("string", "number")  # Zendesk ids are numbers, HubSpot's are strings of digits
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
     path: str
     kind: str = "str"
+    accepts: tuple[str, ...] = ()  # empty: ACCEPTS_BY_KIND[kind]
+
+    @property
+    def json_types(self) -> tuple[str, ...]:
+        return self.accepts or ACCEPTS_BY_KIND[self.kind]
 
 
 @dataclass(frozen=True)
@@ -46,15 +64,21 @@ class Source:
 
 
 _PERSON = ("email", "lead_id", "first_name", "last_name", "company")
+_PERSON_ACCEPTS = {"lead_id": ID, "intent_score": ("number", "string")}
 _SEGMENT_FIELDS = (
-    Field("message_id", "$.messageId"),
+    Field("message_id", "$.messageId", accepts=ID),
     Field("type", "$.type"),
     Field("event", "$.event"),
     Field("timestamp_utc", "$.timestamp", "ts"),
-    Field("anonymous_id", "$.anonymousId"),
-    Field("user_id", "$.userId"),
+    Field("anonymous_id", "$.anonymousId", accepts=ID),
+    Field("user_id", "$.userId", accepts=ID),
     *(
-        Field(f"{prefix}_{key}", f"{path}.{key}", "email" if key == "email" else "str")
+        Field(
+            f"{prefix}_{key}",
+            f"{path}.{key}",
+            "email" if key == "email" else "str",
+            accepts=_PERSON_ACCEPTS.get(key, ()),
+        )
         for prefix, path in (
             ("properties", "$.properties"),
             ("traits", "$.traits"),
@@ -92,7 +116,7 @@ HUBSPOT_FORMS = Source(
             name="submissions",
             array="$.results",
             fields=(
-                Field("conversion_id", "$.conversionId"),
+                Field("conversion_id", "$.conversionId", accepts=ID),
                 Field("submitted_at_utc", "$.submittedAt", "ts"),
                 Field("page_url", "$.pageUrl"),
             ),
@@ -111,15 +135,15 @@ HUBSPOT_CONTACTS = Source(
             name="contacts",
             array="$.results",
             fields=(
-                Field("contact_id", "$.id"),
+                Field("contact_id", "$.id", accepts=ID),
                 Field("email", "$.properties.email", "email"),
                 Field("hs_additional_emails", "$.properties.hs_additional_emails", "email"),
                 Field("firstname", "$.properties.firstname"),
                 Field("lastname", "$.properties.lastname"),
                 Field("company", "$.properties.company"),
-                Field("lead_id", "$.properties.lead_id"),
+                Field("lead_id", "$.properties.lead_id", accepts=ID),
                 Field("createdate_utc", "$.properties.createdate", "ts"),
-                Field("hubspot_owner_id", "$.properties.hubspot_owner_id"),
+                Field("hubspot_owner_id", "$.properties.hubspot_owner_id", accepts=ID),
                 Field(
                     "hubspot_owner_assigneddate_utc",
                     "$.properties.hubspot_owner_assigneddate",
@@ -141,7 +165,7 @@ _ZENDESK_USERS = Entity(
     name="users",
     array="$.users",
     fields=(
-        Field("user_id", "$.id"),
+        Field("user_id", "$.id", accepts=ID),
         Field("email", "$.email", "email"),
         Field("name", "$.name"),
         Field("updated_at_utc", "$.updated_at", "ts"),
@@ -160,12 +184,12 @@ ZENDESK_TICKETS = Source(
             name="tickets",
             array="$.tickets",
             fields=(
-                Field("ticket_id", "$.id"),
+                Field("ticket_id", "$.id", accepts=ID),
                 Field("created_at_utc", "$.created_at", "ts"),
                 Field("updated_at_utc", "$.updated_at", "ts"),
-                Field("requester_id", "$.requester_id"),
-                Field("assignee_id", "$.assignee_id"),
-                Field("external_id", "$.external_id"),
+                Field("requester_id", "$.requester_id", accepts=ID),
+                Field("assignee_id", "$.assignee_id", accepts=ID),
+                Field("external_id", "$.external_id", accepts=ID),
                 Field("status", "$.status"),
                 Field("via_channel", "$.via.channel"),
             ),
@@ -178,7 +202,7 @@ ZENDESK_TICKETS = Source(
             name="metric_sets",
             array="$.metric_sets",
             fields=(
-                Field("ticket_id", "$.ticket_id"),
+                Field("ticket_id", "$.ticket_id", accepts=ID),
                 Field("initially_assigned_at_utc", "$.initially_assigned_at", "ts"),
                 Field("updated_at_utc", "$.updated_at", "ts"),
             ),
@@ -205,8 +229,8 @@ RECEIPTS = Source(
         Entity(
             name="receipts",
             fields=(
-                Field("receipt_id", "$.receipt_id"),
-                Field("message_id", "$.message_id"),
+                Field("receipt_id", "$.receipt_id", accepts=ID),
+                Field("message_id", "$.message_id", accepts=ID),
                 Field("hop", "$.hop"),
                 Field("destination", "$.destination"),
                 Field("attempted_at_utc", "$.attempted_at", "ts"),

@@ -135,11 +135,10 @@ def page_records_sql(entity: Entity, all_arrays: tuple[str, ...]) -> str:
     """
 
 
-def _text_structure(fields: tuple[Field, ...]) -> dict:
-    """The json_transform structure reading every field's path as text: one parse per record.
-
-    Like json_extract_string, a number keeps its digits, an object or array becomes its JSON text,
-    and a path through something that is not an object gives null.
+def _json_structure(fields: tuple[Field, ...]) -> dict:
+    """The json_transform structure reading every field's path as its JSON text: one parse per
+    record. The text's first character tells the value's JSON type (`_json_type`); a path through
+    something that is not an object gives null.
     """
     structure: dict = {}
     for f in fields:
@@ -147,8 +146,56 @@ def _text_structure(fields: tuple[Field, ...]) -> dict:
         node = structure
         for key in parents:
             node = node.setdefault(key, {})
-        node[leaf] = "VARCHAR"
+        node[leaf] = "JSON"
     return structure
+
+
+# The first character of a JSON value's text names its type (as a code point, compared as ints).
+_FIRST_CHARS = {
+    "string": (34,),  # "
+    "number": (45, *range(48, 58)),  # - 0-9
+    "boolean": (102, 116),  # f t
+}
+
+
+def _json_type(c: str) -> str:
+    """The JSON type name of a value whose text starts with the code point `c`."""
+    return (
+        f"case {c} when 34 then 'string' when 123 then 'object' when 91 then 'array' "
+        f"when 116 then 'boolean' when 102 then 'boolean' else 'number' end"
+    )
+
+
+def _type_check(c: str, accepts: tuple[str, ...], key: str) -> str:
+    """A reason when the value whose text starts with code point `c` (null: no value) is of a
+    JSON type outside `accepts`, else null."""
+    expected = " or ".join(accepts)
+    return (
+        f"case when {_is_wrong(c, accepts)} then "
+        f"{_literal('wrong type for ' + key + ': expected ' + expected + ', got ')} || "
+        f"{_json_type(c)} end"
+    )
+
+
+def _is_wrong(c: str, accepts: tuple[str, ...]) -> str:
+    codes = [code for t in accepts for code in _FIRST_CHARS[t]]
+    return f"{c} not in ({', '.join(map(str, codes))})"
+
+
+def _type_checks(checks: list[tuple[str, tuple[str, ...], str]]) -> str:
+    """The reasons of every wrong-typed field, built only for a record that has one: a cheap
+    integer test per field first, the texts for the few records that fail it."""
+    if not checks:
+        return "null"
+    any_wrong = " or ".join(_is_wrong(c, accepts) for c, accepts, _ in checks)
+    reasons = ", ".join(_type_check(c, accepts, key) for c, accepts, key in checks)
+    return f"case when {any_wrong} then concat_ws('; ', {reasons}) end"
+
+
+def _as_text(j: str) -> str:
+    """The value of JSON text `j` as text: a string unquoted and unescaped, a number its digits,
+    an object or array its JSON text (quarantined by the type check)."""
+    return f"json_transform({j}, '\"VARCHAR\"')"
 
 
 def _path_keys(path: str) -> list[str]:
@@ -163,15 +210,23 @@ def _struct_path(column: str, path: str) -> str:
 def parse_sql(source: Source, entity: Entity, records: str) -> str:
     """Typed columns plus `_reason` (null when the record is valid) for every raw record."""
     fields = entity.fields
-    structure = _text_structure(fields)
-    raw_cols = [_struct_path("v", f.path) for f in fields]
+    structure = _json_structure(fields)
+    json_cols = [_struct_path("v", f.path) for f in fields]
+    # Each field's JSON text as _j1.._jn; then its value as text as _s1.._sn (the raw value) and
+    # the code point its JSON text starts with as _c1.._cn (its type).
+    texts = [f"{j}::varchar as _j{i + 1}" for i, j in enumerate(json_cols)]
+    values = [f"{_as_text(f'_j{i + 1}')} as _s{i + 1}" for i in range(len(fields))]
+    values += [f"ascii(_j{i + 1}) as _c{i + 1}" for i in range(len(fields))]
+    raw_cols = [f"_s{i + 1}" for i in range(len(fields))]
     pairs = list(zip(fields, raw_cols, strict=True))
     # Typed once, in their own CTE, as _t1.._tn: the timestamp checks reuse them.
     typed_exprs = [f"{_typed(f, raw)} as _t{i + 1}" for i, (f, raw) in enumerate(pairs)]
     typed = [f"_t{i + 1} as {_quote_ident(f.name)}" for i, f in enumerate(fields)]
     checks = []
+    type_checks: list[tuple[str, tuple[str, ...], str]] = []  # (code column, accepts, key)
     for i, (f, raw) in enumerate(pairs):
         key = f.path.removeprefix("$.")
+        type_checks.append((f"_c{i + 1}", f.json_types, key))
         if f.name in entity.required:
             checks.append(f"case when {raw} is null then {_literal('missing ' + key)} end")
         if f.kind == "ts":
@@ -183,12 +238,16 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
     if source.name == "hubspot_forms":
         # Read as a list of (name, value) text pairs in the record's one json_transform: a value
         # that is not an object, or a `values` that is not a list, matches no name.
-        structure["values"] = [{"name": "VARCHAR", "value": "VARCHAR"}]
+        structure["values"] = [{"name": "VARCHAR", "value": "JSON"}]
         for j, name in enumerate(FORM_VALUE_NAMES):
-            typed_exprs.append(
+            texts.append(
                 f"list_filter(v['values'], lambda x: x['name'] = {_literal(name)})[1]['value']"
-                f" as _v{j}"
+                f"::varchar as _fj{j}"
             )
+            values.append(f"{_as_text(f'_fj{j}')} as _v{j}")
+            values.append(f"ascii(_fj{j}) as _fc{j}")
+            # HubSpot sends every form value as a string.
+            type_checks.append((f"_fc{j}", ("string",), f"values.{name}"))
             value = _email(f"_v{j}") if name == "email" else f"_v{j}"
             extra_cols.append(f"{value} as {_quote_ident(name)}")
         extra_cols.append(
@@ -197,7 +256,8 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
             "coalesce(json_extract(rec, '$.values')::varchar, ''))) as submission_key"
         )
         extra_cols.append("form_guid")
-    validity = " , ".join(checks) if checks else "null"
+    checks.append(_type_checks(type_checks))
+    validity = " , ".join(checks)
     if entity.validated_types:
         types = ", ".join(_literal(t) for t in entity.validated_types)
         type_raw = raw_cols[[f.name for f in fields].index("type")]
@@ -227,8 +287,14 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
                     then json_transform(rec, {_literal(json.dumps(structure))}) end as v
             from checked
         ),
+        texts as (
+            select *, {", ".join(texts)} from extracted
+        ),
+        valued as (
+            select *, {", ".join(values)} from texts
+        ),
         typed as (
-            select *, {", ".join(typed_exprs)} from extracted
+            select *, {", ".join(typed_exprs)} from valued
         ),
         reasoned as (
             select *, coalesce(shape_reason, {reason}) as _reason from typed
