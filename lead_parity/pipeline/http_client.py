@@ -52,6 +52,11 @@ class TransportError(HttpClientError):
     """No usable response: connection refused, timeouts, retries exhausted."""
 
 
+class DeadlineExceeded(TransportError):
+    """The response did not arrive in full within the request deadline (a slow or dripping
+    server); not retried, since a second try would hold the stream as long again."""
+
+
 # Attribute -> (environment variable suffix, type); the incident sinks read the same names
 # under their own prefix.
 RETRY_VARIABLES = {
@@ -60,6 +65,14 @@ RETRY_VARIABLES = {
     "max_attempts": ("MAX_ATTEMPTS", int),
     "backoff_factor_s": ("BACKOFF_FACTOR", float),
     "retry_after_max_s": ("RETRY_AFTER_MAX", int),
+}
+
+
+# Budgets of a connector run, read from LEAD_PARITY_HTTP_* as well (docs/robustness.md).
+BUDGET_VARIABLES = {
+    "request_deadline_s": ("REQUEST_DEADLINE", float),
+    "max_pages": ("MAX_PAGES", int),
+    "max_seconds": ("MAX_SECONDS", float),
 }
 
 
@@ -75,11 +88,23 @@ class HttpSettings:
     backoff_jitter_s: float = 0.5  # spreads retries of parallel workers apart
     retry_after_max_s: int = 120  # a server asking for longer waits this long at most
     body_attempts: int = 3  # tries for a page whose body arrives broken
+    # The read timeout bounds each wait for bytes, so a server sending one byte a second never
+    # trips it: the deadline bounds a response from its headers to the last byte of its body.
+    request_deadline_s: float = 120.0
+    # Per source and run: an API that keeps handing out new cursors (or a bug in ours) stops
+    # here instead of filling the disk with pages. 20,000 pages are 2M HubSpot contacts.
+    max_pages: int = 20_000
+    max_seconds: float = 2 * 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> HttpSettings:
         """Override defaults with LEAD_PARITY_HTTP_* variables (see docs/live-connectors.md)."""
-        return cls(**numbers_from_env(env, "LEAD_PARITY_HTTP_", RETRY_VARIABLES, HttpClientError))
+        names = {**RETRY_VARIABLES, **BUDGET_VARIABLES}
+        settings = cls(**numbers_from_env(env, "LEAD_PARITY_HTTP_", names, HttpClientError))
+        for attr, (suffix, _) in BUDGET_VARIABLES.items():
+            if getattr(settings, attr) <= 0:
+                raise HttpClientError(f"LEAD_PARITY_HTTP_{suffix} must be above 0")
+        return settings
 
 
 @dataclass
@@ -262,6 +287,9 @@ class HttpClient:
                     )
                 ) from None
             tries = self.ledger.retries - retries_before + 1
+            # Counted from the response's headers: waits for Retry-After before them are the
+            # retry policy's to bound, not a slow server's.
+            deadline = time.monotonic() + s.request_deadline_s
             with resp:
                 status = resp.status_code
                 if status in AUTH_STATUSES:
@@ -269,7 +297,12 @@ class HttpClient:
                         f"{self.service} rejected the credentials (HTTP {status}) for {method} "
                         f"{path}; check {self._credential_hint} and its scopes"
                     )
-                body, problem = _read_body(resp)
+                body, problem = _read_body(resp, deadline, s.read_timeout_s)
+            if problem == _PAST_DEADLINE:
+                raise DeadlineExceeded(
+                    f"{self.service} {method} {path}: no complete response within the "
+                    f"{s.request_deadline_s:g} s request deadline ({len(body)} bytes received)"
+                )
             if not 200 <= status < 300:
                 snippet = body[:300].decode("utf-8", "replace")
                 raise HttpStatusError(
@@ -322,15 +355,33 @@ class HttpClient:
         return text
 
 
-def _read_body(resp: requests.Response) -> tuple[bytes, str | None]:
-    """Read the whole body; on a broken stream return what arrived and why it is incomplete."""
+_PAST_DEADLINE = "past the request deadline"
+
+
+def _read_body(
+    resp: requests.Response, deadline: float, read_timeout_s: float
+) -> tuple[bytes, str | None]:
+    """Read the whole body by `deadline` (time.monotonic); on a broken stream return what
+    arrived and why it is incomplete (`_PAST_DEADLINE` when time ran out)."""
     buf = bytearray()
+    sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
     try:
         # read1 hands over whatever arrived, so a body cut short keeps every byte received
         # (stream()/read() drop the partial chunk when they raise).
-        while chunk := resp.raw.read1(64 * 1024, decode_content=True):
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bytes(buf), _PAST_DEADLINE
+            if sock is not None:
+                # Each wait for bytes ends at the deadline at the latest.
+                sock.settimeout(min(read_timeout_s, remaining))
+            chunk = resp.raw.read1(64 * 1024, decode_content=True)
+            if not chunk:
+                break
             buf += chunk
     except (urllib3.exceptions.HTTPError, OSError) as exc:
+        if time.monotonic() >= deadline:
+            return bytes(buf), _PAST_DEADLINE
         return bytes(buf), f"body cut short after {len(buf)} bytes ({_describe(exc)})"
     return bytes(buf), None
 

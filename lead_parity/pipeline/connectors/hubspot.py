@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from lead_parity.pipeline.connectors.guard import StreamGuard, StreamStopped
 from lead_parity.pipeline.connectors.landing import (
     ConfigError,
     PageLander,
@@ -147,11 +148,14 @@ def fetch_form_submissions(
     marks: dict[str, Any] = {}
     retries_before, wait_before = client.ledger.retries, client.ledger.waited_s
     failed: list[str] = []
+    # One budget for the whole source; cursors are told apart per form.
+    guard = StreamGuard("HubSpot", "hubspot_forms", client.settings)
     for guid in config.form_guids:
         try:
-            marks[guid] = _fetch_one_form(guid, Path(input_dir), client, stats, logger)
-        except HttpStatusError as exc:
-            # One wrong guid (404) must not keep the other forms from being read.
+            marks[guid] = _fetch_one_form(guid, Path(input_dir), client, stats, logger, guard)
+        except (HttpStatusError, StreamStopped) as exc:
+            # One wrong guid (404) or looping form must not keep the other forms from being
+            # read; its mark stays where the last complete run left it.
             failed.append(str(exc))
             marks[guid] = load_state(Path(input_dir), forms_state_stream(guid)).get(
                 "submitted_at_max_ms"
@@ -172,6 +176,7 @@ def _fetch_one_form(
     client: HttpClient,
     stats: StreamStats,
     logger: logging.Logger | logging.LoggerAdapter,
+    guard: StreamGuard,
 ) -> int | None:
     stream = forms_state_stream(guid)
     state = load_state(input_dir, stream)
@@ -183,6 +188,7 @@ def _fetch_one_form(
         params: dict[str, Any] = {"limit": FORMS_PAGE_LIMIT}
         if after:
             params["after"] = after
+        guard.before_request((guid, after))
         page = client.get_page(FORMS_PATH.format(guid=quote(guid, safe="")), params)
         results = _land(page, lander, stats, "results")
         if results is None:
@@ -225,11 +231,14 @@ def fetch_contacts(
     stats.landed_folder = str(lander.folder)
     retries_before, wait_before = client.ledger.retries, client.ledger.waited_s
     state = load_state(input_dir, CONTACTS_STREAM)
+    guard = StreamGuard("HubSpot", CONTACTS_STREAM, client.settings)
     need_list = state.get("hwm_ms") is None or bool(state.get("list_after"))
     if not need_list:
         stats.mode = "search"
         try:
-            need_list = _search_contacts(config, input_dir, client, lander, stats, state, logger)
+            need_list = _search_contacts(
+                config, input_dir, client, lander, stats, state, logger, guard
+            )
         except HttpStatusError as exc:
             if exc.status == 429:
                 raise  # rate limited for good: listing everything would only make it worse
@@ -237,7 +246,7 @@ def fetch_contacts(
             need_list = True
     if need_list and stats.bad_pages == 0:
         stats.mode = "full_list" if stats.mode is None else f"{stats.mode}+full_list"
-        _list_contacts(config, input_dir, client, lander, stats, logger)
+        _list_contacts(config, input_dir, client, lander, stats, logger, guard)
     stats.cursor = load_state(input_dir, CONTACTS_STREAM).get("hwm")
     stats.retries = client.ledger.retries - retries_before
     stats.retry_wait_s = client.ledger.waited_s - wait_before
@@ -272,6 +281,7 @@ def _search_contacts(
     stats: StreamStats,
     state: dict[str, Any],
     logger: logging.Logger | logging.LoggerAdapter,
+    guard: StreamGuard,
 ) -> bool:
     """Read contacts modified since the saved mark. True when a full list is needed instead.
 
@@ -283,6 +293,8 @@ def _search_contacts(
     since = int(state["hwm_ms"])
     after: str | None = None
     while True:
+        # A search page is named by the query and the offset into it.
+        guard.before_request(("search", since, after))
         page = client.post_page(SEARCH_PATH, search_body(since, after))
         results = _land(page, lander, stats, "results")
         if results is None:
@@ -321,6 +333,7 @@ def _list_contacts(
     lander: PageLander,
     stats: StreamStats,
     logger: logging.Logger | logging.LoggerAdapter,
+    guard: StreamGuard,
 ) -> None:
     state = load_state(input_dir, CONTACTS_STREAM)
     after = state.get("list_after")
@@ -336,6 +349,7 @@ def _list_contacts(
         }
         if after:
             params["after"] = after
+        guard.before_request(("list", after))
         page = client.get_page(CONTACTS_PATH, params)
         results = _land(page, lander, stats, "results")
         if results is None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import requests
 
+from lead_parity.pipeline.connectors.guard import StreamGuard
 from lead_parity.pipeline.connectors.landing import (
     ConfigError,
     PageLander,
@@ -148,9 +149,12 @@ def fetch_tickets(
             )
     else:
         stats.mode = "start_time"
+    guard = StreamGuard("Zendesk", STREAM, client.settings)
     while True:
         params = {"cursor": cursor} if cursor else {"start_time": config.start_time}
         params["include"] = SIDELOADS
+        # Any cursor handed out twice (A, A or A, B, A) stops the run before the request.
+        guard.before_request(cursor)
         page = client.get_page(EXPORT_PATH, params)
         path = lander.land(page.body)
         stats.pages += 1
@@ -171,13 +175,6 @@ def fetch_tickets(
         if after:
             save_state(input_dir, STREAM, {"after_cursor": after, "start_time": config.start_time})
         if data.get("end_of_stream") is True or not after:
-            break
-        if after == cursor:
-            stats.warn(
-                logger,
-                "the export returned the cursor it was given without reaching "
-                "the end of the stream; stopped to avoid a loop",
-            )
             break
         cursor = after
     stats.cursor = load_state(input_dir, STREAM).get("after_cursor")

@@ -9,6 +9,9 @@ Serves, from in-memory data, the four endpoints the connectors call:
 
 Only default properties come back unless the request names others, as the real API does.
 Faults are queued per endpoint with ``add_fault`` and fire on the matching requests in order.
+A ``drip`` fault sends the headers, then the body one byte every ``delay_s``. An endpoint named
+in ``cycle`` never ends: where its stream would end it hands out a cursor back to the first page
+(A, B, C, A, B, ...), as a buggy API or a proxy caching cursors might.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ CONTACT_DEFAULT_PROPERTIES = frozenset(
 )
 SEARCH_DEFAULT_PROPERTIES = frozenset({"createdate", "hs_object_id", "lastmodifieddate"})
 ENDPOINTS = ("forms", "contacts_list", "contacts_search", "tickets")
-FAULT_KINDS = ("status", "delay", "truncate", "not_json", "block")
+FAULT_KINDS = ("status", "delay", "truncate", "not_json", "block", "drip")
 BASE_TIME = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 
 
@@ -197,6 +200,7 @@ class FakeVendors:
         page_sizes: dict[str, int] | None = None,
         search_window: int = 10_000,
         block_timeout_s: float = 60.0,
+        cycle: Iterable[str] = (),
     ) -> None:
         self.forms = {g: [dict(s) for s in subs] for g, subs in (forms or {}).items()}
         self.contacts = {c["id"]: json.loads(json.dumps(c)) for c in contacts}
@@ -212,6 +216,8 @@ class FakeVendors:
         }
         self.search_window = search_window
         self.block_timeout_s = block_timeout_s
+        self.cycle = set(cycle)
+        assert self.cycle <= set(ENDPOINTS), self.cycle
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
@@ -347,8 +353,9 @@ class FakeVendors:
         subs = sorted(self.forms[guid], key=lambda s: -s["submittedAt"])
         offset = _decode("forms", query["after"][0]) if "after" in query else 0
         out: dict[str, Any] = {"results": subs[offset : offset + limit]}
-        if offset + limit < len(subs):
-            after = _encode("forms", offset + limit)
+        if offset + limit < len(subs) or "forms" in self.cycle:
+            nxt = offset + limit if offset + limit < len(subs) else 0
+            after = _encode("forms", nxt)
             out["paging"] = {"next": {"after": after, "link": f"?after={after}"}}
         return 200, out
 
@@ -367,6 +374,9 @@ class FakeVendors:
         out: dict[str, Any] = {"results": page}
         if len(ids) > limit:
             out["paging"] = {"next": {"after": ids[limit], "link": f"?after={ids[limit]}"}}
+        elif "contacts_list" in self.cycle:
+            first = min(self.contacts, key=int)
+            out["paging"] = {"next": {"after": first, "link": f"?after={first}"}}
         return 200, out
 
     def _contacts_search(self, body: Any) -> tuple[int, dict]:
@@ -397,6 +407,8 @@ class FakeVendors:
         out: dict[str, Any] = {"total": len(matched), "results": page}
         if after + limit < min(len(matched), self.search_window):
             out["paging"] = {"next": {"after": str(after + limit)}}
+        elif "contacts_search" in self.cycle:
+            out["paging"] = {"next": {"after": "0"}}
         return 200, out
 
     def _tickets(self, query: dict[str, list[str]]) -> tuple[int, dict]:
@@ -417,13 +429,16 @@ class FakeVendors:
         page = self.ticket_log[index : index + size]
         nxt = index + len(page)
         include = {p for v in query.get("include", []) for p in v.split(",")}
+        end = nxt >= len(self.ticket_log)
+        if end and "tickets" in self.cycle:
+            nxt, end = 0, False
         after = _encode("ticket", nxt)
         out: dict[str, Any] = {
             "tickets": page,
             "after_cursor": after,
             "before_cursor": _encode("ticket", index),
             "after_url": f"{EXPORT_URL}?cursor={after}",
-            "end_of_stream": nxt >= len(self.ticket_log),
+            "end_of_stream": end,
         }
         if "users" in include:
             ids = {t.get("requester_id") for t in page} | {t.get("assignee_id") for t in page}
@@ -550,7 +565,23 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "not_json":
             keep = fault.keep_bytes if fault.keep_bytes is not None else len(data) // 2
             data = data[:keep]
+        if fault is not None and fault.kind == "drip":
+            self._drip(status, data, fault.delay_s or 1.0)
+            return
         self._send_raw(status, data)
+
+    def _drip(self, status: int, data: bytes, interval_s: float) -> None:
+        """Headers at once, then the body one byte per `interval_s`: every read gets a byte well
+        within any read timeout, so only a deadline on the whole response stops the client."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.flush()
+        for i in range(len(data)):
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()  # raises once the client has hung up: the handler ends there
+            time.sleep(interval_s)
 
     def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
         self._send_raw(status, json.dumps(payload).encode(), headers=headers)
