@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from lead_parity.pipeline.ingest.sources import FORM_VALUE_NAMES, Entity, Field, Source
+from lead_parity.pipeline.redaction import mask_emails_sql
 
 
 def _quote_ident(name: str) -> str:
@@ -232,7 +233,10 @@ def parse_sql(source: Source, entity: Entity, records: str) -> str:
         if f.kind == "ts":
             checks.append(
                 f"case when {raw} is not null and _t{i + 1} is null "
-                f"then {_literal('unparsable timestamp ' + key + ': ')} || left({raw}, 80) end"
+                f"then {_literal('unparsable timestamp ' + key + ': ')} || "
+                # The reason travels further than the raw text (SLO details, incidents): the
+                # value is quoted with its emails masked; `_raw` keeps it whole.
+                f"left({mask_emails_sql(raw)}, 80) end"
             )
     extra_cols: list[str] = []
     if source.name == "hubspot_forms":

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import duckdb
 
+from lead_parity.pipeline.publish.redact import published_select
+
 SNAPSHOT_DB = "lead_parity.duckdb"
 MANIFEST = "manifest.json"
 VERSIONS_DIR = ".published_versions"
@@ -123,7 +125,11 @@ def _write_version(
             (folder / schema).mkdir(parents=True, exist_ok=True)
         for schema, table, source in sources:
             target = f"snap.{_quote(schema)}.{_quote(table)}"
-            con.execute(f"create table {target} as select * from {source}")
+            described = con.execute(f"describe select * from {source}").fetchall()
+            columns = {row[0]: row[1] for row in described}
+            con.execute(
+                f"create table {target} as {published_select(schema, table, source, columns)}"
+            )
             parquet = folder / schema / f"{table}.parquet"
             con.execute(f"copy {target} to {_sql_string(parquet)} (format parquet)")
             count = con.execute(f"select count(*) from {target}").fetchone()[0]
