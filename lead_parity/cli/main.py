@@ -96,9 +96,15 @@ def cmd_simulate(args) -> int:
     from lead_parity.simulator import simulate
 
     out = Path(args.out).expanduser().resolve()
-    summary = simulate(
-        out, leads=args.leads, days=args.days, seed=args.seed, progress=lambda m: print(m)
-    )
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is a file; give a folder")
+    _check_writable_folder(out, "--out folder")
+    try:
+        summary = simulate(
+            out, leads=args.leads, days=args.days, seed=args.seed, progress=lambda m: print(m)
+        )
+    except OSError as exc:
+        raise CliError(f"cannot write the stack to {out}: {exc.strerror or exc}") from None
     print(f"simulated stack written to {out}")
     print(json.dumps(summary if isinstance(summary, dict) else vars(summary), default=str))
     return 0

@@ -137,3 +137,17 @@ def test_readers_name_a_missing_snapshot(tmp_path, command):
     extra = ["--out", str(tmp_path / "r.html")] if command == "report" else []
     done = run_cli(command, "--warehouse", str(warehouse), *extra)
     assert_one_line_error(done, "no published snapshot")
+
+
+def test_simulate_into_a_file_is_one_line(tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("keep me")
+    assert_one_line_error(run_cli("simulate", "--out", str(target), "--leads", "5"), "is a file")
+    assert target.read_text() == "keep me"
+
+
+def test_simulate_into_an_unwritable_place_is_one_line(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    done = run_cli("simulate", "--out", str(blocker / "stack"), "--leads", "5")
+    assert_one_line_error(done, "not writable")
