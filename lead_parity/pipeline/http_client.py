@@ -21,10 +21,15 @@ from typing import Any
 import orjson
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from lead_parity.pipeline.env_numbers import numbers_from_env
+from lead_parity.pipeline.http_deadline import (
+    HeadersPastDeadline,
+    attempt_deadline,
+    deadline_adapter,
+    set_limit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +94,7 @@ class HttpSettings:
     retry_after_max_s: int = 120  # a server asking for longer waits this long at most
     body_attempts: int = 3  # tries for a page whose body arrives broken
     # The read timeout bounds each wait for bytes, so a server sending one byte a second never
-    # trips it: the deadline bounds a response from its headers to the last byte of its body.
+    # trips it: the deadline bounds each attempt from sending the request to the last byte.
     request_deadline_s: float = 120.0
     # Per source and run: an API that keeps handing out new cursors (or a bug in ours) stops
     # here instead of filling the disk with pages. 20,000 pages are 2M HubSpot contacts.
@@ -243,7 +248,7 @@ class HttpClient:
         self._session.headers.update(
             {"Accept": "application/json", "User-Agent": "lead-parity-connector/0.1"}
         )
-        adapter = HTTPAdapter(max_retries=retry)
+        adapter = deadline_adapter(max_retries=retry)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -270,6 +275,7 @@ class HttpClient:
         attempts = max(s.body_attempts, 1)
         for attempt in range(1, attempts + 1):
             retries_before = self.ledger.retries
+            set_limit(s.request_deadline_s)
             try:
                 resp = self._session.request(
                     method,
@@ -279,6 +285,11 @@ class HttpClient:
                     stream=True,
                     timeout=(s.connect_timeout_s, s.read_timeout_s),
                 )
+            except HeadersPastDeadline:
+                raise DeadlineExceeded(
+                    f"{self.service} {method} {path}: no response headers within the "
+                    f"{s.request_deadline_s:g} s request deadline"
+                ) from None
             except requests.RequestException as exc:
                 raise TransportError(
                     self._redact(
@@ -286,10 +297,11 @@ class HttpClient:
                         f"{self.ledger.retries - retries_before + 1} attempt(s): {_describe(exc)}"
                     )
                 ) from None
+            finally:
+                # Attempt by attempt: Retry-After waits between them are the retry policy's.
+                deadline = attempt_deadline() or time.monotonic() + s.request_deadline_s
+                set_limit(None)
             tries = self.ledger.retries - retries_before + 1
-            # Counted from the response's headers: waits for Retry-After before them are the
-            # retry policy's to bound, not a slow server's.
-            deadline = time.monotonic() + s.request_deadline_s
             with resp:
                 status = resp.status_code
                 if status in AUTH_STATUSES:

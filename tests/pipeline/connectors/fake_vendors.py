@@ -9,7 +9,8 @@ Serves, from in-memory data, the four endpoints the connectors call:
 
 Only default properties come back unless the request names others, as the real API does.
 Faults are queued per endpoint with ``add_fault`` and fire on the matching requests in order.
-A ``drip`` fault sends the headers, then the body one byte every ``delay_s``. An endpoint named
+A ``drip`` fault sends the headers, then the body one byte every ``delay_s``; ``drip_headers``
+drips the whole response, status line first. An endpoint named
 in ``cycle`` never ends: where its stream would end it hands out a cursor back to the first page
 (A, B, C, A, B, ...), as a buggy API or a proxy caching cursors might.
 """
@@ -36,7 +37,7 @@ CONTACT_DEFAULT_PROPERTIES = frozenset(
 )
 SEARCH_DEFAULT_PROPERTIES = frozenset({"createdate", "hs_object_id", "lastmodifieddate"})
 ENDPOINTS = ("forms", "contacts_list", "contacts_search", "tickets")
-FAULT_KINDS = ("status", "delay", "truncate", "not_json", "block", "drip")
+FAULT_KINDS = ("status", "delay", "truncate", "not_json", "block", "drip", "drip_headers")
 BASE_TIME = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 
 
@@ -567,6 +568,18 @@ class _Handler(BaseHTTPRequestHandler):
             data = data[:keep]
         if fault is not None and fault.kind == "drip":
             self._drip(status, data, fault.delay_s or 1.0)
+            return
+        if fault is not None and fault.kind == "drip_headers":
+            head = (
+                f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n"
+            ).encode()
+            for i, byte in enumerate(head + data):
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()  # raises once the client has hung up
+                if i < len(head):
+                    time.sleep(fault.delay_s or 1.0)
+            self.close_connection = True
             return
         self._send_raw(status, data)
 

@@ -155,6 +155,30 @@ def test_a_dripping_server_cannot_hold_a_request_past_its_deadline(
     assert load_state(tmp_path, stream) == {}
 
 
+def test_a_server_dripping_its_headers_cannot_hold_a_request_either(
+    make_vendors, tmp_path, fast_settings
+):
+    vendors = make_vendors(**standard_data())
+    vendors.add_fault("tickets", "drip_headers", delay_s=0.2)
+    settings = dataclasses.replace(fast_settings, request_deadline_s=1.5)
+    started = time.monotonic()
+    stats = fetch(tmp_path, vendors, settings, **ZENDESK_ONLY)["zendesk_tickets"]
+
+    assert time.monotonic() - started < 4.0
+    assert stats["status"] == "failed"
+    assert_one_line(stats["reason"], "Zendesk GET", "no response headers within the 1.5 s")
+    assert len(vendors.requests_to("tickets")) == 1  # not retried
+    assert landed.page_files(tmp_path / "zendesk_tickets") == []
+
+
+def test_the_deadline_leaves_a_normal_paged_run_alone(make_vendors, tmp_path, fast_settings):
+    vendors = make_vendors(**standard_data())
+    vendors.add_fault("tickets", "delay", times=2, delay_s=0.3)
+    settings = dataclasses.replace(fast_settings, request_deadline_s=1.5)
+    stats = fetch(tmp_path, vendors, settings, **ZENDESK_ONLY)["zendesk_tickets"]
+    assert stats["status"] == "complete" and stats["pages"] == 3
+
+
 def test_the_connector_command_reports_a_loop_and_exits_1(make_vendors, tmp_path):
     vendors = make_vendors(**standard_data(), cycle={"tickets"})
     env = {**os.environ, **vendor_env(vendors, **ZENDESK_ONLY), "LEAD_PARITY_HTTP_MAX_PAGES": "50"}
