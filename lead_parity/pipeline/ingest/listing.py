@@ -42,7 +42,8 @@ def _kind(mode: int) -> str:
 
 
 def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root + os.sep)
+    """Both real paths; commonpath also gets an input folder at "/" right."""
+    return os.path.commonpath([path, root]) == root
 
 
 def classify(entry: Path, input_dir: Path, root: str) -> InputFile:
