@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -152,6 +154,24 @@ def test_only_files_inside_the_input_folder_are_read_and_every_entry_is_accounte
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
             assert SECRET not in str(table(path, "select * from T")), path
+
+
+def test_a_device_node_is_never_opened(tmp_path):
+    seg = tmp_path / "input" / "segment"
+    seg.mkdir(parents=True)
+    (seg / "a.jsonl").write_text(track("m1") + "\n")
+    try:
+        # /dev/zero's numbers: read, it would never end.
+        os.mknod(seg / "zero.jsonl", stat.S_IFCHR | 0o644, os.makedev(1, 5))
+    except PermissionError:
+        # Without CAP_MKNOD, a socket is the special file anyone can make.
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(str(seg / "zero.jsonl"))
+    landed = tmp_path / "landed"
+    result = ingest_source("segment", tmp_path / "input", landed)
+    assert (result.records_read, result.records_loaded, result.records_quarantined) == (2, 1, 1)
+    reason = table(landed / "segment" / "quarantine.parquet", "select reason from T")[0][0]
+    assert reason in ("a character device, not a file; not read", "a socket, not a file; not read")
 
 
 def test_a_file_swapped_for_a_fifo_after_listing_is_not_read(tmp_path):
