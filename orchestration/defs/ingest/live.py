@@ -30,6 +30,9 @@ class LiveInputResource(dg.ConfigurableResource):
     max_attempts: int = HttpSettings.max_attempts
     backoff_factor_s: float = HttpSettings.backoff_factor_s
     retry_after_max_s: int = HttpSettings.retry_after_max_s
+    request_deadline_s: float = HttpSettings.request_deadline_s
+    max_pages: int = HttpSettings.max_pages
+    max_seconds: float = HttpSettings.max_seconds
 
     def settings(self) -> HttpSettings:
         return HttpSettings(
@@ -38,6 +41,9 @@ class LiveInputResource(dg.ConfigurableResource):
             max_attempts=self.max_attempts,
             backoff_factor_s=self.backoff_factor_s,
             retry_after_max_s=self.retry_after_max_s,
+            request_deadline_s=self.request_deadline_s,
+            max_pages=self.max_pages,
+            max_seconds=self.max_seconds,
         )
 
 
@@ -103,6 +109,9 @@ def build_live_resources(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
             max_attempts=http.max_attempts,
             backoff_factor_s=http.backoff_factor_s,
             retry_after_max_s=http.retry_after_max_s,
+            request_deadline_s=http.request_deadline_s,
+            max_pages=http.max_pages,
+            max_seconds=http.max_seconds,
         ),
         "hubspot_api": HubSpotApiResource(
             access_token=_env(env, "HUBSPOT_ACCESS_TOKEN"),

@@ -42,10 +42,17 @@ def materialize(env, **kwargs) -> dg.ExecuteInProcessResult:
 
 def test_http_settings_come_from_the_environment(tmp_path):
     resources = live.build_live_resources(
-        {"LEAD_PARITY_HTTP_READ_TIMEOUT": "7.5", "LEAD_PARITY_HTTP_MAX_ATTEMPTS": "3"}
+        {
+            "LEAD_PARITY_HTTP_READ_TIMEOUT": "7.5",
+            "LEAD_PARITY_HTTP_MAX_ATTEMPTS": "3",
+            "LEAD_PARITY_HTTP_MAX_PAGES": "40",
+            "LEAD_PARITY_HTTP_REQUEST_DEADLINE": "9",
+        }
     )
     live_input = resources["live_input"]
     assert (live_input.read_timeout_s, live_input.max_attempts) == (7.5, 3)
+    # The budgets reach launched runs too, not only the CLI's defaults.
+    assert (live_input.settings().max_pages, live_input.settings().request_deadline_s) == (40, 9)
     assert isinstance(resources["hubspot_api"].access_token, str)  # unset: default, no EnvVar
 
 
