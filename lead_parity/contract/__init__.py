@@ -2,9 +2,11 @@
 
 from lead_parity.contract.model import (
     HOP_RULES,
+    AlertingRule,
     Contract,
     ContractError,
     ConversionRule,
+    EscalationRule,
     HopRule,
     SloRule,
     load_contract,
@@ -17,9 +19,11 @@ DEFAULT_CONTRACT_PATH = __path__[0] + "/default_contract.yaml"
 __all__ = [
     "DEFAULT_CONTRACT_PATH",
     "HOP_RULES",
+    "AlertingRule",
     "Contract",
     "ContractError",
     "ConversionRule",
+    "EscalationRule",
     "HopRule",
     "SloRule",
     "load_contract",

@@ -76,6 +76,25 @@ class SloRule:
     high_intent_score: float = 80
     high_intent_unassigned_after_s: int = 1800
     quarantined_records: int = 0
+    alerting: str = "daily_breach"  # or burn_rate: page on the parity error budget's burn
+
+
+ALERTING_MODES = ("daily_breach", "burn_rate")
+
+
+@dataclass(frozen=True)
+class AlertingRule:
+    """SPEC section 9: breaches older than page_within go to the run's digest, not a pager."""
+
+    page_within_s: int = 2 * 86400
+
+
+@dataclass(frozen=True)
+class EscalationRule:
+    """Who hears about a critical incident nobody acknowledged within ack_within."""
+
+    owner: str = "cro"
+    ack_within_s: int = 1800
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,8 @@ class Contract:
     shared_device_emails: int
     slo: SloRule = field(default_factory=SloRule)
     source: str = "<default>"
+    alerting: AlertingRule = field(default_factory=AlertingRule)
+    escalation: EscalationRule = field(default_factory=EscalationRule)
 
     def hop(self, name: str) -> HopRule:
         return next(h for h in self.hops if h.hop == name)
@@ -196,7 +217,7 @@ def _slo(raw: object) -> SloRule:
     known = {
         "parity_discrepancy_pct", "critical_discrepancy_pct", "min_slice_volume",
         "enrichment_success_pct", "median_assignment_latency", "high_intent_score",
-        "high_intent_unassigned_after", "quarantined_records",
+        "high_intent_unassigned_after", "quarantined_records", "alerting",
     }  # fmt: skip
     for key in raw:
         if key not in known:
@@ -224,13 +245,48 @@ def _slo(raw: object) -> SloRule:
             "high_intent_unassigned_after", defaults.high_intent_unassigned_after_s
         ),
         quarantined_records=num("quarantined_records", defaults.quarantined_records, integer=True),
+        alerting=_choice(raw.get("alerting", defaults.alerting), "slo.alerting", ALERTING_MODES),
+    )
+
+
+def _choice(value: object, key: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ContractError(f"contract key {key}: {value!r} is not one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _alerting(raw: object) -> AlertingRule:
+    raw = _mapping(raw or {}, "alerting")
+    for key in raw:
+        if key != "page_within":
+            raise ContractError(f"contract key alerting.{key}: unknown setting")
+    default = AlertingRule().page_within_s
+    return AlertingRule(
+        page_within_s=parse_duration(raw.get("page_within", default), "alerting.page_within")
+    )
+
+
+def _escalation(raw: object) -> EscalationRule:
+    raw = _mapping(raw or {}, "escalation")
+    for key in raw:
+        if key not in ("owner", "ack_within"):
+            raise ContractError(f"contract key escalation.{key}: unknown setting")
+    defaults = EscalationRule()
+    owner = raw.get("owner", defaults.owner)
+    if not isinstance(owner, str) or not owner.strip():
+        raise ContractError(f"contract key escalation.owner: {owner!r} is not a team name")
+    ack = raw.get("ack_within", defaults.ack_within_s)
+    return EscalationRule(
+        owner=owner.strip(), ack_within_s=parse_duration(ack, "escalation.ack_within")
     )
 
 
 def parse_contract(raw: object, source: str = "<memory>") -> Contract:
     raw = _mapping(raw, "(top level)")
     for key in raw:
-        if key not in {"conversions", "hops", "match_window", "identity", "slo"}:
+        if key not in {
+            "conversions", "hops", "match_window", "identity", "slo", "alerting", "escalation",
+        }:  # fmt: skip
             raise ContractError(f"contract key {key}: unknown top-level key")
     for required in ("conversions", "hops"):
         if required not in raw:
@@ -254,6 +310,8 @@ def parse_contract(raw: object, source: str = "<memory>") -> Contract:
         shared_device_emails=int(shared_n),
         slo=_slo(raw.get("slo")),
         source=source,
+        alerting=_alerting(raw.get("alerting")),
+        escalation=_escalation(raw.get("escalation")),
     )
 
 

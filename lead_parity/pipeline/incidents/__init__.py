@@ -8,6 +8,7 @@ from lead_parity.pipeline.incidents.deliver import (
     evaluate,
     evaluate_in_run,
     mirror_to_warehouse,
+    policy_of,
     run_url_for,
     sensor_pass,
 )
@@ -17,9 +18,11 @@ from lead_parity.pipeline.incidents.sinks import (
     SinkConfigError,
     configured_sinks,
     sign,
+    sign_timestamped,
     verify_signature,
+    verify_timestamped,
 )
-from lead_parity.pipeline.incidents.store import IncidentStore
+from lead_parity.pipeline.incidents.store import IncidentStateError, IncidentStore, Policy
 
 __all__ = [
     "TAGS",
@@ -28,7 +31,9 @@ __all__ = [
     "EvaluationRow",
     "Finding",
     "IncidentRunReport",
+    "IncidentStateError",
     "IncidentStore",
+    "Policy",
     "SinkConfigError",
     "configured_sinks",
     "deliver_after_run",
@@ -39,6 +44,9 @@ __all__ = [
     "mirror_to_warehouse",
     "run_url_for",
     "sensor_pass",
+    "policy_of",
     "sign",
+    "sign_timestamped",
     "verify_signature",
+    "verify_timestamped",
 ]

@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -35,7 +36,13 @@ from lead_parity.pipeline.incidents.source import (
     published_source,
     warehouse_source,
 )
-from lead_parity.pipeline.incidents.store import ApplyResult, IncidentStore, from_iso, skip_reason
+from lead_parity.pipeline.incidents.store import (
+    ApplyResult,
+    IncidentStore,
+    Policy,
+    from_iso,
+    skip_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,14 @@ def run_url_for(run_id: str | None, env: Mapping[str, str] = os.environ) -> str 
 
 
 # ---- evaluation ------------------------------------------------------------------------------
+
+
+def policy_of(contract: Contract) -> Policy:
+    return Policy(
+        page_within_s=contract.alerting.page_within_s,
+        escalation_owner=contract.escalation.owner,
+        ack_within_s=contract.escalation.ack_within_s,
+    )
 
 
 def evaluate(
@@ -72,28 +87,40 @@ def evaluate(
     why = skip_reason(evaluated_at, content, *store.last_applied())
     if why:
         # Cheap early exit: the usual case for the sensor and the CLI after the in-run asset.
-        return ApplyResult(evaluated_at, why, [], [], [], len(store.incidents("open")))
+        return ApplyResult(evaluated_at, why, [], [], [], len(store.incidents("live")))
     judgement = judge(rows, contract)
-    samples = {f.dedup_key: source.samples(f, contract) for f in judgement.findings}
+    marks = store.watermarks()
+    # Samples only for days the store has not taken yet (and the live episodes' worst days):
+    # a year of history must not cost a query per old day on every run.
+    samples = {}
+    for key, units in judgement.units.items():
+        mark = marks.get(key)
+        for unit in units:
+            if unit.finding is None:
+                continue
+            if mark is None or unit.conversion_date is None or unit.conversion_date > mark:
+                samples[(key, unit.conversion_date)] = source.samples(unit.finding, contract)
     result = store.apply(
         evaluated_at,
-        judgement.findings,
-        judgement.passed_keys,
+        judgement,
         samples=samples,
         run_url=run_url,
         sinks=sink_names,
         source=source.origin,
         fingerprint=content,
+        policy=policy_of(contract),
     )
     log.info(
-        "incidents: evaluation %s: %d finding(s), %d opened, %d escalated, %d resolved, "
-        "%d open; %d unit(s) not judged alone",
+        "incidents: evaluation %s: %d breached final unit(s), %d opened (%d as digest), "
+        "%d escalated, %d resolved, %d live; %d provisional unit(s), %d not judged alone",
         evaluated_at.isoformat(),
         len(judgement.findings),
         len(result.opened),
+        len(result.digest),
         len(result.escalated),
         len(result.resolved),
         result.still_open,
+        judgement.provisional,
         judgement.unjudged,
     )
     return result
@@ -104,48 +131,89 @@ INCIDENT_SCHEMA = pa.schema([
     ("severity", pa.string()), ("status", pa.string()), ("scope", pa.string()),
     ("conversion_date", pa.date32()), ("conversion_type", pa.string()),
     ("origin", pa.string()), ("hop", pa.string()),
+    ("first_breach_date", pa.date32()), ("last_breach_date", pa.date32()),
+    ("days_breached", pa.int64()),
     ("opened_at", pa.timestamp("us")), ("resolved_at", pa.timestamp("us")),
     ("last_evaluated_at", pa.timestamp("us")),
     ("expected", pa.int64()), ("dropped", pa.int64()), ("discrepancy_pct", pa.float64()),
     ("observed", pa.float64()), ("threshold", pa.float64()),
     ("sample_conversion_ids", pa.list_(pa.string())), ("owner", pa.string()),
-    ("tags", pa.string()), ("run_url", pa.string()), ("advice", pa.string()),
-    ("summary", pa.string()),
+    ("escalation_owner", pa.string()), ("tags", pa.string()), ("run_url", pa.string()),
+    ("advice", pa.string()), ("summary", pa.string()), ("notified", pa.string()),
+    ("notified_at", pa.timestamp("us")), ("acknowledged_at", pa.timestamp("us")),
+    ("acknowledged_by", pa.string()), ("resolved_by", pa.string()),
+    ("escalated_at", pa.timestamp("us")),
 ])  # fmt: skip
+EVENT_SCHEMA = pa.schema([
+    ("event_seq", pa.int64()), ("incident_id", pa.string()), ("at", pa.timestamp("us")),
+    ("actor", pa.string()), ("action", pa.string()), ("note", pa.string()),
+    ("details", pa.string()),
+])  # fmt: skip
+_TIMES = ("opened_at", "resolved_at", "last_evaluated_at", "notified_at", "acknowledged_at",
+          "escalated_at")  # fmt: skip
+
+
+def _naive(text: str | None) -> datetime | None:
+    value = from_iso(text)
+    return value.astimezone(UTC).replace(tzinfo=None) if value else None
 
 
 def incidents_table(store: IncidentStore) -> pa.Table:
-    """Every incident (open and resolved) as the ops.incidents table, UTC timestamps."""
+    """Every incident (open, acknowledged, resolved) as the ops.incidents table, UTC times.
+
+    `conversion_date` is the episode's last breached day, for readers of the day-per-incident
+    layout.
+    """
     rows = store.incidents()
     for row in rows:
-        for col in ("opened_at", "resolved_at", "last_evaluated_at"):
-            value = from_iso(row[col])
-            row[col] = value.astimezone(UTC).replace(tzinfo=None) if value else None
-        row["conversion_date"] = (
-            date.fromisoformat(row["conversion_date"]) if row["conversion_date"] else None
-        )
+        for col in _TIMES:
+            row[col] = _naive(row[col])
+        for col in ("first_breach_date", "last_breach_date"):
+            row[col] = date.fromisoformat(row[col]) if row[col] else None
+        row["conversion_date"] = row["last_breach_date"]
     return pa.Table.from_pylist(
         [{name: row[name] for name in INCIDENT_SCHEMA.names} for row in rows],
         schema=INCIDENT_SCHEMA,
     )
 
 
+def incident_events_table(store: IncidentStore) -> pa.Table:
+    """ops.incident_events: every state change, by whom (a person or lead-parity) and when."""
+    rows = [
+        {
+            "event_seq": r["seq"],
+            "incident_id": r["incident_id"],
+            "at": _naive(r["at"]),
+            "actor": r["actor"],
+            "action": r["action"],
+            "note": r["note"],
+            "details": json.dumps(r["details"], sort_keys=True),
+        }
+        for r in store.history()
+    ]
+    return pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)
+
+
 def mirror_to_warehouse(store: IncidentStore, con: duckdb.DuckDBPyConnection) -> int:
-    """Replace ops.incidents with the store's incidents in one transaction; returns rows."""
-    table = incidents_table(store)
-    con.register("incidents_mirror", table)
+    """Replace ops.incidents and ops.incident_events with the store's in one transaction;
+    returns the incident rows. The store is the truth, so a rebuilt warehouse gets it back."""
+    tables = {"incidents": incidents_table(store), "incident_events": incident_events_table(store)}
+    for name, table in tables.items():
+        con.register(f"{name}_mirror", table)
     try:
         con.execute("begin")
         try:
             con.execute("create schema if not exists ops")
-            con.execute("create or replace table ops.incidents as select * from incidents_mirror")
+            for name in tables:
+                con.execute(f"create or replace table ops.{name} as select * from {name}_mirror")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
     finally:
-        con.unregister("incidents_mirror")
-    return table.num_rows
+        for name in tables:
+            con.unregister(f"{name}_mirror")
+    return tables["incidents"].num_rows
 
 
 def evaluate_in_run(
@@ -258,15 +326,23 @@ class IncidentRunReport:
         """What `lead-parity run` prints about incidents (no secrets)."""
         crit = sum(1 for i in self.open_incidents if i["severity"] == "critical")
         out = [f"incidents: {len(self.open_incidents)} open ({crit} critical)"]
-        if self.applied is not None and self.applied.skipped is None:
+        a = self.applied
+        if a is not None and a.skipped is None:
             out[0] += (
-                f"; this evaluation opened {len(self.applied.opened)}, escalated "
-                f"{len(self.applied.escalated)}, resolved {len(self.applied.resolved)}"
+                f"; this evaluation opened {len(a.opened)} ({len(a.digest)} from history, "
+                f"in one digest), notified {len(a.notified)}, escalated {len(a.escalated)}, "
+                f"resolved {len(a.resolved)}"
             )
         for inc in self.open_incidents[:10]:
-            out.append(f"  [{inc['severity']}] {inc['summary']} (owner {inc['owner']})")
+            days = inc["days_breached"]
+            out.append(
+                f"  {inc['incident_id']} [{inc['severity']}, {inc['status']}, "
+                f"{inc['notified']}] {inc['summary']} ({days} day(s); owner {inc['owner']})"
+            )
         if len(self.open_incidents) > 10:
             out.append(f"  ... and {len(self.open_incidents) - 10} more in ops.incidents")
+        if self.open_incidents:
+            out.append("  act on one: lead-parity incidents ack|resolve ID --by NAME [--note TEXT]")
         d = self.delivery
         for sink in sorted({*d.delivered, *d.failed, *d.pending}):
             out.append(
@@ -320,7 +396,7 @@ def sensor_pass(
     finally:
         _close(sinks)
     delivery.errors[:0] = problems
-    return IncidentRunReport(applied, delivery, store.incidents("open"))
+    return IncidentRunReport(applied, delivery, store.incidents("live"))
 
 
 def deliver_after_run(

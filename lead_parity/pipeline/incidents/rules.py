@@ -1,8 +1,11 @@
 """Incident rules: which SLO evaluation rows become incidents, with owner, severity and advice.
 
-Input is one evaluation of `ops.slo_evaluations` (one row per rule and judged unit). A failed
-row of a judged unit is a *finding*; a passed row is proof that its unit recovered. Everything
-here is pure: no I/O, so the rules are tested on plain rows.
+Input is one evaluation of `ops.slo_evaluations` (one row per rule and judged unit). Only
+*final* units count (SPEC section 9: no conversion of that date can still turn pending); a failed
+final unit is a *finding*, a passed one is proof that its scope recovered. Units are grouped by
+their *episode scope* (rule + hop + slice, the date left out): the store turns consecutive
+breached final days of one scope into one incident. Everything here is pure: no I/O, so the rules
+are tested on plain rows.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from lead_parity.contract import Contract
 
@@ -44,9 +47,9 @@ class EvaluationRow:
 
 @dataclass(frozen=True)
 class Finding:
-    """A breached, judged unit of one evaluation: the stuff an incident is made of."""
+    """A breached, judged, final unit of one evaluation: the stuff an incident is made of."""
 
-    dedup_key: str
+    dedup_key: str  # of the episode scope: the same for every day of one rule, hop and slice
     rule: str
     scope: str
     severity: str
@@ -66,10 +69,31 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """One final judged unit of an episode scope: its day, verdict, and finding when breached."""
+
+    conversion_date: date | None
+    passed: bool
+    finding: Finding | None
+    worth: float = 0.0  # how bad, to keep an episode's worst figures (higher is worse)
+
+
+@dataclass(frozen=True)
 class Judgement:
-    findings: list[Finding]
-    passed_keys: set[str]  # dedup keys of judged units that passed: their incidents resolve
+    units: dict[str, list[Unit]]  # episode dedup key -> final units, oldest first
+    provisional: int  # judged units not final yet: shown in marts, never an incident
     unjudged: int  # rows skipped: small parity slices, rows without a verdict
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The breached final units, worst severity first."""
+        found = [u.finding for units in self.units.values() for u in units if u.finding]
+        return sorted(found, key=lambda f: (-SEVERITY_RANK[f.severity], f.dedup_key))
+
+    @property
+    def passed_keys(self) -> set[str]:
+        """Episode scopes whose latest final unit passed."""
+        return {key for key, units in self.units.items() if units and units[-1].passed}
 
 
 def dedup_key(rule: str, scope: str) -> str:
@@ -79,6 +103,38 @@ def dedup_key(rule: str, scope: str) -> str:
         return key
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return key[: MAX_DEDUP_KEY - 17] + "~" + digest
+
+
+def episode_scope(row: EvaluationRow) -> str:
+    """The unit's scope with its date left out: rule + hop + slice name one episode's scope."""
+    if row.conversion_date is None:
+        return row.scope
+    day = row.conversion_date.isoformat()
+    parts = [p for p in row.scope.split("|") if p != day]
+    return "|".join(parts) or "all"
+
+
+def final_at(row: EvaluationRow, contract: Contract) -> datetime | None:
+    """When every conversion of the unit's date is past its hop's drop_after (SPEC section 9).
+
+    Rules without a hop wait for the longest drop_after of the contract; a unit without a date
+    (quarantined input) is always final.
+    """
+    if row.conversion_date is None:
+        return None
+    names = {h.hop for h in contract.hops}
+    wait = (
+        contract.hop(row.hop).drop_after_s
+        if row.hop in names
+        else max((h.drop_after_s for h in contract.hops), default=0)
+    )
+    day_end = datetime.combine(row.conversion_date, time(), tzinfo=row.evaluated_at.tzinfo)
+    return day_end + timedelta(days=1, seconds=wait)
+
+
+def is_final(row: EvaluationRow, contract: Contract) -> bool:
+    at = final_at(row, contract)
+    return at is None or row.evaluated_at >= at
 
 
 def is_slice(row: EvaluationRow) -> bool:
@@ -97,8 +153,13 @@ def is_judged(row: EvaluationRow, contract: Contract) -> bool:
 def severity_of(row: EvaluationRow, contract: Contract) -> str:
     if row.rule == "parity" and row.observed is not None:
         # The contract is the authority on the critical level, whatever the writer put in.
-        return "critical" if row.observed >= contract.slo.critical_discrepancy_pct else "warning"
-    return row.severity if row.severity in ("warning", "critical") else "warning"
+        level = "critical" if row.observed >= contract.slo.critical_discrepancy_pct else "warning"
+    else:
+        level = row.severity if row.severity in ("warning", "critical") else "warning"
+    if level == "critical" and (row.expected or 0) < contract.slo.min_slice_volume:
+        # One drop among three conversions is 33 %, and still noise: critical needs volume.
+        return "warning"
+    return level
 
 
 def assignment_hops(contract: Contract, conversion_type: str | None) -> list[str]:
@@ -230,9 +291,9 @@ def finding_of(row: EvaluationRow, contract: Contract) -> Finding:
     if discrepancy is None and row.rule == "parity" and row.expected:
         discrepancy = 100.0 * (row.dropped or 0) / row.expected
     return Finding(
-        dedup_key=dedup_key(row.rule, row.scope),
+        dedup_key=dedup_key(row.rule, episode_scope(row)),
         rule=row.rule,
-        scope=row.scope,
+        scope=episode_scope(row),
         severity=severity,
         conversion_date=row.conversion_date,
         conversion_type=row.conversion_type,
@@ -250,27 +311,41 @@ def finding_of(row: EvaluationRow, contract: Contract) -> Finding:
     )
 
 
+def worth_of(row: EvaluationRow) -> float:
+    """How far off a unit is, comparable within one rule (enrichment is a floor)."""
+    value = row.observed if row.observed is not None else 0.0
+    return -value if row.rule == "enrichment_success" else value
+
+
 def judge(rows: Iterable[EvaluationRow], contract: Contract) -> Judgement:
-    """Findings (one per breached judged unit, worst row kept) and the units that passed."""
-    findings: dict[str, Finding] = {}
-    passed: set[str] = set()
-    unjudged = 0
+    """Final judged units per episode scope, oldest first (one per day; the worst row kept)."""
+    by_scope: dict[str, dict[date | None, Unit]] = {}
+    provisional = unjudged = 0
     for row in rows:
         if not is_judged(row, contract):
             unjudged += 1
             continue
-        key = dedup_key(row.rule, row.scope)
-        if row.passed:
-            passed.add(key)
+        if not is_final(row, contract):
+            provisional += 1
             continue
-        finding = finding_of(row, contract)
-        kept = findings.get(key)
-        if kept is None or SEVERITY_RANK[finding.severity] > SEVERITY_RANK[kept.severity]:
-            findings[key] = finding
-    # A unit listed both as failed and passed (bad writer) stays failed: never resolve on doubt.
-    passed -= findings.keys()
-    ordered = sorted(findings.values(), key=lambda f: (-SEVERITY_RANK[f.severity], f.dedup_key))
-    return Judgement(ordered, passed, unjudged)
+        key = dedup_key(row.rule, episode_scope(row))
+        finding = None if row.passed else finding_of(row, contract)
+        unit = Unit(row.conversion_date, bool(row.passed), finding, worth_of(row))
+        days = by_scope.setdefault(key, {})
+        kept = days.get(row.conversion_date)
+        # Two rows for one unit (a bad writer): a breach wins, never resolve on doubt.
+        if kept is None or _rank(unit) > _rank(kept):
+            days[row.conversion_date] = unit
+    units = {
+        key: sorted(days.values(), key=lambda u: u.conversion_date or date.min)
+        for key, days in sorted(by_scope.items())
+    }
+    return Judgement(units, provisional, unjudged)
+
+
+def _rank(unit: Unit) -> tuple[int, float]:
+    severity = SEVERITY_RANK[unit.finding.severity] if unit.finding else 0
+    return severity, unit.worth
 
 
 def fingerprint(rows: Iterable[EvaluationRow]) -> str:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,12 @@ from lead_parity.pipeline.http_client import RETRY_VARIABLES
 log = logging.getLogger(__name__)
 
 PAGERDUTY_DEFAULT_URL = "https://events.pagerduty.com/v2/enqueue"
+# Timestamped signature (Stripe's layout): `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+# No X- prefix (RFC 6648). The body-only X-Lead-Parity-Signature is still sent for one release
+# so receivers written for it keep working; it cannot tell a replay from a first delivery.
+TIMESTAMPED_SIGNATURE_HEADER = "Lead-Parity-Signature"
 SIGNATURE_HEADER = "X-Lead-Parity-Signature"
+SIGNATURE_TOLERANCE_S = 300
 EVENT_ID_HEADER = "X-Lead-Parity-Event-Id"
 USER_AGENT = "lead-parity-incidents/0.1"
 RETRY_STATUSES = frozenset({429, *range(500, 600)})
@@ -294,8 +300,8 @@ class PagerDutySink(Sink):
         inc = event["incident"]
         # The routing key is in the body by API design; it is added here, never stored.
         body: dict[str, Any] = {"routing_key": self._routing_key, "dedup_key": inc["dedup_key"]}
-        if event["kind"] == "resolve":
-            body["event_action"] = "resolve"
+        if event["kind"] in ("resolve", "acknowledge"):
+            body["event_action"] = event["kind"]
         else:
             body["event_action"] = "trigger"
             body["payload"] = {
@@ -324,14 +330,37 @@ class SlackSink(Sink):
         super().__init__(url, settings, url_secrets(url))
 
     def render(self, event: dict) -> tuple[bytes, dict[str, str]]:
+        if event["kind"] == "digest":
+            text = _digest_text(event)
+            body = {
+                "text": text,
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+            }
+            return json.dumps(body, sort_keys=True).encode(), {}
         inc = event["incident"]
+        by = _slack(event.get("by") or "")
         head = {
             "trigger": ":rotating_light: Incident opened",
             "escalate": ":arrow_double_up: Incident escalated to critical",
-            "resolve": ":white_check_mark: Incident resolved",
+            "resolve": ":white_check_mark: Incident resolved" + (f" by {by}" if by else ""),
+            "acknowledge": f":eyes: Incident acknowledged by {by}",
+            "escalate_owner": f":loudspeaker: Not acknowledged in time; escalated to "
+            f"{_slack(inc['escalation_owner'])}",
         }[event["kind"]]
-        lines = [f"*{head}* ({_slack(inc['severity'])}): {_slack(inc['summary'])}"]
-        if event["kind"] != "resolve":
+        lines = [
+            f"*{head}* ({_slack(inc['severity'])}, `{_slack(inc['incident_id'])}`): "
+            f"{_slack(inc['summary'])}"
+        ]
+        if event.get("note"):
+            lines.append(f"*Note:* {_slack(event['note'])}")
+        if inc.get("first_breach_date"):
+            lines.append(
+                f"*Breached:* {inc['days_breached']} final day(s), {inc['first_breach_date']} "
+                f"to {inc['last_breach_date']}"
+            )
+        if event["kind"] == "resolve":
+            lines.append(f"Opened {inc['opened_at']}, resolved {inc['resolved_at']}.")
+        elif event["kind"] != "acknowledge":
             lines.append(
                 f"*Owner:* {_slack(inc['owner'])}   *Rule:* {_slack(inc['rule'])}   "
                 f"*Scope:* `{_slack(inc['scope'])}`"
@@ -346,8 +375,6 @@ class SlackSink(Sink):
             if inc["sample_conversion_ids"]:
                 ids = ", ".join(f"`{_slack(i)}`" for i in inc["sample_conversion_ids"])
                 lines.append(f"*Sample conversions:* {ids}")
-        else:
-            lines.append(f"Opened {inc['opened_at']}, resolved {inc['resolved_at']}.")
         if inc.get("run_url"):
             lines.append(f"<{inc['run_url']}|Dagster run>   _{inc['tags']}_")
         text = "\n".join(lines)
@@ -373,22 +400,65 @@ class WebhookSink(Sink):
             )
 
     def render(self, event: dict) -> tuple[bytes, dict[str, str]]:
-        body = {
+        body: dict[str, Any] = {
             "event_id": event["event_id"],
-            "event_type": {
-                "trigger": "incident.triggered",
-                "escalate": "incident.escalated",
-                "resolve": "incident.resolved",
-            }[event["kind"]],
+            "event_type": WEBHOOK_EVENT_TYPES[event["kind"]],
             "occurred_at": _when(event),
-            "dedup_key": event["incident"]["dedup_key"],
-            "incident": event["incident"],
         }
+        if event["kind"] == "digest":
+            body["digest"] = event["digest"]
+        else:
+            body["dedup_key"] = event["incident"]["dedup_key"]
+            body["incident"] = event["incident"]
+            for key in ("by", "note"):
+                if event.get(key):
+                    body[key] = event[key]
         raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
         headers = {}
         if self._secret:
+            headers[TIMESTAMPED_SIGNATURE_HEADER] = sign_timestamped(raw, self._secret)
             headers[SIGNATURE_HEADER] = "sha256=" + sign(raw, self._secret)
         return raw, headers
+
+
+WEBHOOK_EVENT_TYPES = {
+    "trigger": "incident.triggered",
+    "escalate": "incident.escalated",
+    "resolve": "incident.resolved",
+    "acknowledge": "incident.acknowledged",
+    "escalate_owner": "incident.escalated_to_owner",
+    "digest": "incidents.digest",
+}
+
+
+def sign_timestamped(body: bytes, secret: str, at: float | None = None) -> str:
+    """`t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: the time is signed with the body."""
+    t = int(time.time() if at is None else at)
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def verify_timestamped(
+    body: bytes,
+    header: str | None,
+    secret: str,
+    *,
+    now: float | None = None,
+    tolerance_s: int = SIGNATURE_TOLERANCE_S,
+) -> bool:
+    """True when `header` signs `body` and its time is within `tolerance_s` of now (a replay
+    of an old delivery, or a forged time, fails)."""
+    if not header:
+        return False
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        t = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - t) > tolerance_s:
+        return False
+    expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(parts.get("v1", ""), expected)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -407,7 +477,10 @@ def _details(inc: dict, event: dict) -> dict:
         "incident_id": inc["incident_id"],
         "rule": inc["rule"],
         "scope": inc["scope"],
-        "conversion_date": inc["conversion_date"],
+        "first_breach_date": inc["first_breach_date"],
+        "last_breach_date": inc["last_breach_date"],
+        "days_breached": inc["days_breached"],
+        "status": inc["status"],
         "conversion_type": inc["conversion_type"],
         "origin": inc["origin"],
         "hop": inc["hop"],
@@ -417,6 +490,7 @@ def _details(inc: dict, event: dict) -> dict:
         "observed": inc["observed"],
         "threshold": inc["threshold"],
         "owner": inc["owner"],
+        "escalation_owner": inc["escalation_owner"],
         "advice": inc["advice"],
         "sample_conversion_ids": inc["sample_conversion_ids"],
         "tags": inc["tags"],
@@ -424,6 +498,27 @@ def _details(inc: dict, event: dict) -> dict:
         "opened_at": inc["opened_at"],
         "event_id": event["event_id"],
     }
+
+
+def _digest_text(event: dict) -> str:
+    d = event["digest"]
+    days = d["page_within_s"] / 86400
+    lines = [
+        f"*:books: lead-parity digest*: {d['incidents']} incident(s) from breaches older than "
+        f"{days:g} day(s) ({d['critical']} critical, {d['still_open']} still open). "
+        "Recorded, not paged."
+    ]
+    for item in d["items"]:
+        lines.append(
+            f"- `{_slack(item['incident_id'])}` [{_slack(item['severity'])}, "
+            f"{_slack(item['status'])}] {_slack(item['summary'])} "
+            f"({item['days_breached']} day(s) from {item['first_breach_date']})"
+        )
+    if d["incidents"] > len(d["items"]):
+        lines.append(f"... and {d['incidents'] - len(d['items'])} more in ops.incidents")
+    if d.get("run_url"):
+        lines.append(f"<{d['run_url']}|Dagster run>")
+    return "\n".join(lines)
 
 
 def _slack(text: object) -> str:

@@ -56,10 +56,13 @@ def parity_row(
     dropped: int = 8,
     conversion_type: str = "all",
     origin: str = "all",
-    day: date = DAY,
+    day: date | None = None,
     threshold: float = 1.0,
     critical: float = 5.0,
 ) -> dict:
+    """One parity unit; by default the day a daily run at `evaluated_at` has just made final
+    (two days before it with the default 24h drop_after)."""
+    day = day or (evaluated_at.astimezone(UTC).date() - timedelta(days=2))
     pct = 100.0 * dropped / expected if expected else None
     passed = pct is None or pct < threshold
     severity = "ok" if passed else ("critical" if pct >= critical else "warning")

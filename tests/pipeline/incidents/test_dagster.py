@@ -53,7 +53,7 @@ def test_materialize_then_sensor_delivers_once_and_a_later_tick_sends_nothing(tm
     config = _config(tmp_path)
     warehouse = Path(config.warehouse)
     write_dropped(warehouse, dropped_at_crm(12))
-    write_evaluation(warehouse, [parity_row(at(12), dropped=12)])
+    write_evaluation(warehouse, [parity_row(at(12), dropped=24)])
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(incident_assets, instance=instance, resources={"lead_parity": config})
     assert result.success
@@ -83,7 +83,7 @@ def test_between_runs_the_sensor_retries_what_is_due_in_the_outbox(tmp_path, pd,
     config = _config(tmp_path)
     warehouse = Path(config.warehouse)
     write_dropped(warehouse, dropped_at_crm(3))
-    write_evaluation(warehouse, [parity_row(at(12), dropped=12)])
+    write_evaluation(warehouse, [parity_row(at(12), dropped=24)])
     instance = dg.DagsterInstance.ephemeral()
     assert dg.materialize(
         incident_assets, instance=instance, resources={"lead_parity": config}

@@ -84,20 +84,20 @@ def _pd_actions(receiver: Receiver) -> list[str]:
 
 def test_trigger_no_duplicate_resolve_and_reopen_reach_every_sink_once(stack, env, receivers):
     pd, slack, hook = receivers["pd"], receivers["slack"], receivers["hook"]
-    report = cycle(stack, at(12), 12, env)
+    report = cycle(stack, at(12), 24, env)
     assert report.delivery.delivered == {"pagerduty": 1, "slack": 1, "webhook": 1}
     body = pd.requests[0].json()
     assert body["event_action"] == "trigger" and body["routing_key"] == ROUTING_KEY
     dedup = body["dedup_key"]
-    assert body["payload"]["severity"] == "warning"
+    assert body["payload"]["severity"] == "critical"  # warnings never reach the pager
     assert body["payload"]["custom_details"]["owner"] == "platform"
     assert len(body["payload"]["custom_details"]["sample_conversion_ids"]) == 10
     assert body["links"][0]["href"] == "http://x/runs/run-1"
     assert "Incident opened" in slack.requests[0].json()["text"]
-    assert "12 of 400" in slack.requests[0].json()["text"]
+    assert "24 of 400" in slack.requests[0].json()["text"]
     assert hook.requests[0].json()["event_type"] == "incident.triggered"
 
-    cycle(stack, at(13), 12, env)  # still breached: nothing new anywhere
+    cycle(stack, at(13), 24, env)  # still breached: nothing new anywhere
     assert (len(pd.requests), len(slack.requests), len(hook.requests)) == (1, 1, 1)
 
     cycle(stack, at(14), 0, env)  # recovered
@@ -106,10 +106,10 @@ def test_trigger_no_duplicate_resolve_and_reopen_reach_every_sink_once(stack, en
     assert "Incident resolved" in slack.requests[1].json()["text"]
     assert hook.requests[1].json()["event_type"] == "incident.resolved"
 
-    cycle(stack, at(15), 9, env)  # relapse: a new incident under the same dedup_key
+    cycle(stack, at(15), 24, env)  # relapse: a new episode, so a new PagerDuty dedup_key
     assert _pd_actions(pd) == ["trigger", "resolve", "trigger"]
     first, last = hook.requests[0].json(), hook.requests[2].json()
-    assert first["dedup_key"] == last["dedup_key"] == dedup
+    assert first["dedup_key"] == dedup != last["dedup_key"]
     assert first["incident"]["incident_id"] != last["incident"]["incident_id"]
     for r in (pd, slack, hook):
         keys = [q.headers["Idempotency-Key"] for q in r.requests]
@@ -119,19 +119,19 @@ def test_trigger_no_duplicate_resolve_and_reopen_reach_every_sink_once(stack, en
 def test_a_sink_answering_500_three_times_then_202_gets_the_event_once(stack, env, receivers):
     pd = receivers["pd"]
     pd.script = [(500, {}, 0.0)] * 3
-    report = cycle(stack, at(12), 12, env)
+    report = cycle(stack, at(12), 24, env)
     assert report.delivery.delivered["pagerduty"] == 1
     assert [r.status for r in pd.requests] == [500, 500, 500, 202]
     assert len({r.headers["Idempotency-Key"] for r in pd.requests}) == 1
     assert len(pd.accepted()) == 1
-    cycle(stack, at(13), 12, env)
+    cycle(stack, at(13), 24, env)
     assert len(pd.accepted()) == 1 and len(pd.requests) == 4
 
 
 def test_a_sink_down_for_a_whole_run_gets_its_events_next_run_in_order(stack, receivers):
     port = free_port()  # nothing listens here during the first two runs
     env = _env(port, receivers["slack"].port, receivers["hook"].port)
-    first = cycle(stack, at(12), 12, env)
+    first = cycle(stack, at(12), 24, env)
     assert first.delivery.pending == {"pagerduty": 1}
     assert any("connection refused" in e for e in first.delivery.errors)
     second = cycle(stack, at(13), 0, env)  # recovers while PagerDuty is still down
@@ -149,7 +149,7 @@ def test_a_sink_down_for_a_whole_run_gets_its_events_next_run_in_order(stack, re
 def test_a_429_with_retry_after_is_honoured(stack, env, receivers):
     slack = receivers["slack"]
     slack.script = [(429, {"Retry-After": "2"}, 0.0)]
-    report = cycle(stack, at(12), 12, env)
+    report = cycle(stack, at(12), 24, env)
     assert report.delivery.delivered["slack"] == 1
     assert [r.status for r in slack.requests] == [429, 200]
     waited = slack.requests[1].at - slack.requests[0].at
@@ -159,7 +159,7 @@ def test_a_429_with_retry_after_is_honoured(stack, env, receivers):
 def test_a_read_timeout_is_retried_with_the_same_event_id(stack, env, receivers):
     hook = receivers["hook"]
     hook.script = [(200, {}, FAST.read_timeout_s + 1.0)]  # answers after the client gave up
-    report = cycle(stack, at(12), 12, env)
+    report = cycle(stack, at(12), 24, env)
     assert report.delivery.delivered["webhook"] == 1
     ids = [r.headers["Idempotency-Key"] for r in hook.requests]
     assert len(ids) == 2 and ids[0] == ids[1]
@@ -167,7 +167,7 @@ def test_a_read_timeout_is_retried_with_the_same_event_id(stack, env, receivers)
 
 
 def test_the_webhook_signature_verifies_and_a_tampered_body_does_not(stack, env, receivers):
-    cycle(stack, at(12), 12, env)
+    cycle(stack, at(12), 24, env)
     req = receivers["hook"].requests[0]
     header = req.headers["X-Lead-Parity-Signature"]
     assert header.startswith("sha256=")
@@ -184,7 +184,7 @@ def test_no_secret_shows_up_in_logs_errors_summary_or_stored_files(
     receivers["slack"].script = [(500, {}, 0.0)] * 10  # fails the whole pass
     receivers["hook"].script = [(403, {}, 0.0)]
     down = _env(receivers["pd"].port, receivers["slack"].port, free_port())
-    reports = [cycle(stack, at(12), 12, env), cycle(stack, at(13), 0, down)]
+    reports = [cycle(stack, at(12), 24, env), cycle(stack, at(13), 0, down)]
     texts = [caplog.text, *capfd.readouterr()]
     for report in reports:
         texts += report.lines() + report.delivery.errors
@@ -208,7 +208,7 @@ def test_two_delivery_passes_at_once_send_each_event_once(stack, env, receivers)
     warehouse, history = stack
     contract = load_contract()
     for day in range(12, 16):  # 4 events: trigger, resolve, trigger, resolve
-        write_evaluation(warehouse, [parity_row(at(day), dropped=12 if day % 2 == 0 else 0)])
+        write_evaluation(warehouse, [parity_row(at(day), dropped=24 if day % 2 == 0 else 0)])
         evaluate_in_run(warehouse, history, contract, run_url=None, env=env)
     pd = receivers["pd"]
     pd.script = [(202, {}, 0.2)] * 4
@@ -224,7 +224,11 @@ def test_two_delivery_passes_at_once_send_each_event_once(stack, env, receivers)
     for t in threads:
         t.join(30)
     assert time.monotonic() - started < 30
-    assert _pd_actions(pd) == ["trigger", "resolve", "trigger", "resolve"]
+    # Two episodes (two dedup_keys): each in order, trigger before resolve, each sent once.
+    by_key: dict[str, list[str]] = {}
+    for r in pd.accepted():
+        by_key.setdefault(r.json()["dedup_key"], []).append(r.json()["event_action"])
+    assert list(by_key.values()) == [["trigger", "resolve"], ["trigger", "resolve"]]
     assert len(pd.requests) == 4
 
 
@@ -240,20 +244,20 @@ def test_an_unusable_sink_variable_is_reported_by_name_and_the_other_sinks_still
     stack, env, receivers
 ):
     bad = {**env, "LEAD_PARITY_SLACK_WEBHOOK_URL": "hooks.slack.com/services/" + SLACK_TOKEN}
-    report = cycle(stack, at(12), 12, bad)
+    report = cycle(stack, at(12), 24, bad)
     assert report.delivery.delivered == {"pagerduty": 1, "webhook": 1}
     assert report.delivery.unconfigured == {"slack": 1}  # kept until the variable is fixed
     text = "\n".join(report.lines())
     assert "LEAD_PARITY_SLACK_WEBHOOK_URL is not an http(s) URL" in text
     assert SLACK_TOKEN not in text
-    fixed = cycle(stack, at(13), 12, env)
+    fixed = cycle(stack, at(13), 24, env)
     assert fixed.delivery.delivered == {"slack": 1}
     assert "Incident opened" in receivers["slack"].requests[0].json()["text"]
 
 
 def test_past_its_time_budget_a_pass_starts_no_event_and_leaves_it_due(stack, env, receivers):
     warehouse, history = stack
-    write_evaluation(warehouse, [parity_row(at(12), dropped=12)])
+    write_evaluation(warehouse, [parity_row(at(12), dropped=24)])
     evaluate_in_run(warehouse, history, load_contract(), run_url=None, env=env)
     store = IncidentStore.in_history(history)
     sinks = configured_sinks(env, FAST)
@@ -266,7 +270,7 @@ def test_past_its_time_budget_a_pass_starts_no_event_and_leaves_it_due(stack, en
 
 def test_an_unreadable_published_snapshot_does_not_stop_delivery(stack, env, receivers):
     warehouse, history = stack
-    write_evaluation(warehouse, [parity_row(at(12), dropped=12)])
+    write_evaluation(warehouse, [parity_row(at(12), dropped=24)])
     evaluate_in_run(warehouse, history, load_contract(), run_url=None, env=env)
     broken = warehouse.parent / "published" / "ops"
     broken.mkdir(parents=True)

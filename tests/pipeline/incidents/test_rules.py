@@ -6,6 +6,8 @@ from lead_parity.contract import load_contract
 from lead_parity.pipeline.incidents.rules import (
     EvaluationRow,
     dedup_key,
+    episode_scope,
+    is_final,
     judge,
 )
 
@@ -23,7 +25,8 @@ def test_a_breached_day_hop_total_is_one_warning_owned_by_the_hop_owner():
     assert len(judgement.findings) == 1
     f = judgement.findings[0]
     assert (f.rule, f.severity, f.owner, f.hop) == ("parity", "warning", "platform", "crm")
-    assert f.dedup_key == f"lead-parity/parity/{DAY.isoformat()}|crm|all|all"
+    # The episode's scope leaves the date out: the next breached day extends the same incident.
+    assert f.dedup_key == "lead-parity/parity/crm|all|all"
     assert f.discrepancy_pct == 2.0 and (f.expected, f.dropped) == (400, 8)
     assert "postmortem" not in f.advice
     assert "8 of 400" in f.summary
@@ -63,7 +66,8 @@ def test_passed_units_are_listed_for_resolution_and_a_unit_never_both_fails_and_
     contract = load_contract()
     ok = _row(dropped=0)
     judgement = judge([ok], contract)
-    assert judgement.findings == [] and judgement.passed_keys == {dedup_key("parity", ok.scope)}
+    assert judgement.findings == []
+    assert judgement.passed_keys == {dedup_key("parity", episode_scope(ok))}
     bad = _row(dropped=8)
     assert judge([ok, bad], contract).passed_keys == set()
 
@@ -98,3 +102,41 @@ def test_a_very_long_scope_still_gives_a_short_stable_dedup_key():
     key = dedup_key("parity", scope)
     assert len(key) <= 200 and key == dedup_key("parity", scope)
     assert key != dedup_key("parity", scope + "y")
+
+
+def test_a_day_is_final_only_once_every_conversion_is_past_the_hops_drop_after():
+    contract = load_contract()  # drop_after 24h: a day's last conversion matures a day later
+    row = _row(dropped=8)
+    assert is_final(replace(row, evaluated_at=at(12, 0)), contract)
+    assert not is_final(replace(row, evaluated_at=at(11, 23)), contract)
+    judgement = judge([replace(row, evaluated_at=at(11, 23))], contract)
+    assert judgement.findings == [] and judgement.units == {} and judgement.provisional == 1
+
+
+def test_critical_needs_volume_in_the_breaching_unit():
+    contract = load_contract()
+    tiny_total = _row(expected=3, dropped=1)  # 33 % of a three-conversion day
+    assert judge([tiny_total], contract).findings[0].severity == "warning"
+    big_total = _row(expected=30, dropped=2)  # 6.7 % of the minimum slice volume
+    assert judge([big_total], contract).findings[0].severity == "critical"
+
+
+def test_days_of_one_scope_are_one_episode_scope_in_date_order():
+    contract = load_contract()
+    rows = [
+        _row(dropped=8, day=DAY.replace(day=9)),
+        _row(dropped=0, day=DAY.replace(day=8)),
+        _row(dropped=8),
+        _row(dropped=8, hop="marketing"),
+    ]
+    judgement = judge(rows, contract)
+    units = judgement.units["lead-parity/parity/crm|all|all"]
+    assert [(u.conversion_date.day, u.passed) for u in units] == [
+        (8, True),
+        (9, False),
+        (10, False),
+    ]
+    assert set(judgement.units) == {
+        "lead-parity/parity/crm|all|all",
+        "lead-parity/parity/marketing|all|all",
+    }
