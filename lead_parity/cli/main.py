@@ -375,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=positive_int, default=30)
     p.set_defaults(func=cmd_report)
 
+    __import__("lead_parity.cli.incidents", fromlist=["add_parser"]).add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
