@@ -429,6 +429,18 @@ class IncidentStore:
             ).fetchall()
         return [dict(r) for r in rows]
 
+    def outbox_state(self, sinks: Sequence[str]) -> str:
+        """Changes whenever an event is queued or a delivery attempted: a sensor's run key, so
+        one state of the outbox launches one delivery run."""
+        marks = ", ".join("?" for _ in sinks) or "null"
+        with self._connect() as con:
+            seq, attempts = con.execute(
+                "select coalesce(max(e.seq), 0), coalesce(sum(d.attempts), 0) "
+                f"from deliveries d join events e using (event_id) where d.sink in ({marks})",
+                list(sinks),
+            ).fetchone()
+        return f"{seq}.{attempts}"
+
     def pending_due(self, sinks: Sequence[str]) -> int:
         """Undelivered deliveries for `sinks` whose retry time has come."""
         if not sinks:

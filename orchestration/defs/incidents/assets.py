@@ -21,10 +21,14 @@ SLO_EVALUATIONS_KEY = dg.AssetKey("slo_evaluations")
 
 
 def _md_table(rows: list[dict]) -> str:
-    head = "| severity | rule | scope | owner | opened_at | samples |\n|---|---|---|---|---|---|\n"
+    head = (
+        "| id | severity | status | rule | scope | owner | breached days | notified |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+    )
     body = "".join(
-        f"| {r['severity']} | {r['rule']} | `{r['scope']}` | {r['owner']} | {r['opened_at']} | "
-        f"{len(r['sample_conversion_ids'])} |\n"
+        f"| {r['incident_id']} | {r['severity']} | {r['status']} | {r['rule']} | `{r['scope']}` "
+        f"| {r['owner']} | {r['first_breach_date']}..{r['last_breach_date']} "
+        f"({r['days_breached']}) | {r['notified']} |\n"
         for r in rows[:50]
     )
     return head + body if rows else "No open incident."
@@ -38,10 +42,12 @@ def build_incidents_asset(extra_deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDe
         deps=[*MART_KEYS, SLO_EVALUATIONS_KEY, *extra_deps],
         group_name="incidents",
         kinds={"sqlite", "duckdb"},
-        description="One incident per breached SLO unit of the latest evaluation "
-        "(ops.slo_evaluations): opened, kept while it holds, resolved when it passes. "
-        "Lifecycle and delivery outbox live in history/incidents.sqlite; ops.incidents mirrors "
-        "them for BI. Delivery happens after the run (CLI) or in incident_delivery_sensor.",
+        description="One incident per episode of breached final days of one rule and scope "
+        "(ops.slo_evaluations): opened, extended by the next breached final day, resolved once "
+        "when the latest final day passes; history older than alerting.page_within goes to one "
+        "digest. Lifecycle, people's actions and the outbox live in history/incidents.sqlite; "
+        "ops.incidents and ops.incident_events mirror them. Delivery happens after the run "
+        "(CLI) or in incident_delivery_job, which incident_outbox_sensor launches.",
     )
     def incidents(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
         paths = lead_parity.duckdb_paths("incidents")
@@ -51,7 +57,7 @@ def build_incidents_asset(extra_deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDe
             lead_parity.contract(),
             run_url=run_url_for(context.run.run_id),
         )
-        open_rows = IncidentStore.in_history(paths.history).incidents("open")
+        open_rows = IncidentStore.in_history(paths.history).incidents("live")
         if result is None:
             context.log.warning("no SLO evaluation in ops.slo_evaluations: no incident judged")
         elif result.skipped:
@@ -60,6 +66,8 @@ def build_incidents_asset(extra_deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDe
             metadata={
                 "evaluated_at": result.evaluated_at.isoformat() if result else "none",
                 "opened": len(result.opened) if result else 0,
+                "opened_as_digest": len(result.digest) if result else 0,
+                "notified": len(result.notified) if result else 0,
                 "escalated": len(result.escalated) if result else 0,
                 "resolved": len(result.resolved) if result else 0,
                 "open": len(open_rows),

@@ -1,51 +1,40 @@
-"""`incident_delivery_sensor`: after each materialization of the marts (or of the incidents /
-published snapshot), evaluate from the published files and deliver the outbox.
+"""Sensors that launch the incident jobs; a tick only reads and decides, it never delivers.
 
-It reads only the published snapshot and the SQLite store, never the warehouse, so a tick can
-never hold the DuckDB lock a run needs. The cursor keeps the newest materialization storage id
-per monitored asset, so a tick never works a materialization twice; the outbox makes the sends
-themselves exactly-once, and between runs the sensor retries what is due in the outbox.
+- `incident_outbox_sensor` (every 30 s): after a new materialization of the incidents, the
+  published snapshot or the parity mart, or when an outbox event is due (first delivery or a
+  retry), requests one `incident_delivery_job` run. The run key is the outbox's state, so one
+  state launches one run; while a delivery run is queued or in progress, no other is requested.
+- `incident_escalation_sensor` (every 2 min): when a paged critical incident has gone
+  `escalation.ack_within` without an acknowledgement, requests one `incident_escalation_job` run
+  keyed by those incidents, so each escalation is launched once.
+
+Both read only the SQLite incident store and Dagster's event log, never the warehouse.
 """
 
+import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import replace
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from lead_parity.pipeline.incidents import IncidentStore, run_url_for, sensor_pass
-from lead_parity.pipeline.incidents.sinks import (
-    DeliverySettings,
-    SinkConfigError,
-    configured_sink_names,
-)
+from lead_parity.pipeline.incidents import IncidentStore, policy_of
+from lead_parity.pipeline.incidents.sinks import configured_sink_names
+from lead_parity.pipeline.incidents.store import STORE_FILE
+from orchestration.defs.incidents.jobs import incident_delivery_job, incident_escalation_job
 from orchestration.defs.resources import LeadParityConfig
-
-# A tick must finish well inside Dagster's sensor timeout (60 s by default): no new event is
-# started after TICK_BUDGET_S, and one event's retries are kept short; the outbox keeps the rest.
-TICK_BUDGET_S = 20.0
-
-
-def tick_settings() -> DeliverySettings:
-    try:
-        s = DeliverySettings.from_env()
-    except SinkConfigError:
-        s = DeliverySettings()  # the CLI's run summary names the bad variable
-    return replace(
-        s,
-        connect_timeout_s=min(s.connect_timeout_s, 3.0),
-        read_timeout_s=min(s.read_timeout_s, 8.0),
-        max_attempts=min(s.max_attempts, 3),
-        backoff_max_s=min(s.backoff_max_s, 5.0),
-        retry_after_max_s=min(s.retry_after_max_s, 10),
-    )
-
 
 MONITORED_KEYS = (
     dg.AssetKey("incidents"),
     dg.AssetKey("published_snapshot"),
     dg.AssetKey("fct_hop_parity_daily"),
 )
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 def _newest(
@@ -68,53 +57,95 @@ def _newest(
     return newest, run_id
 
 
-def build_incident_delivery_sensor(
+def _store(lead_parity: LeadParityConfig) -> IncidentStore | None:
+    history = lead_parity.paths().history
+    return IncidentStore.in_history(history) if (history / STORE_FILE).is_file() else None
+
+
+def _active(context: dg.SensorEvaluationContext, job_name: str) -> bool:
+    runs = context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=job_name, statuses=ACTIVE), limit=1
+    )
+    return bool(runs)
+
+
+def build_incident_outbox_sensor(
     *,
-    name: str = "incident_delivery_sensor",
+    name: str = "incident_outbox_sensor",
     monitored_keys: Sequence[dg.AssetKey] = MONITORED_KEYS,
     minimum_interval_seconds: int = 30,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name=name,
+        job=incident_delivery_job,
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
-        description="Evaluates incidents from the published snapshot after each "
-        "materialization of the marts and delivers the outbox to PagerDuty / Slack / webhook.",
+        description="Launches incident_delivery_job after a new materialization of the "
+        "incidents or when an outbox event is due.",
     )
     def _sensor(context: dg.SensorEvaluationContext, lead_parity: LeadParityConfig):
         cursor = json.loads(context.cursor) if context.cursor else {}
+        if _active(context, incident_delivery_job.name):
+            return dg.SkipReason("a delivery run is queued or in progress")
         newest, run_id = _newest(context, monitored_keys, cursor)
-        paths = lead_parity.paths()
-        if not newest:
-            store = IncidentStore.in_history(paths.history)
-            if store.pending_due(configured_sink_names()) == 0:
-                return dg.SkipReason("no new materialization and nothing due in the outbox")
-        report = sensor_pass(
-            paths.published,
-            paths.history,
-            lead_parity.contract(),
-            run_url=run_url_for(run_id),
-            new_materialization=bool(newest),
-            settings=tick_settings(),
-            budget_s=TICK_BUDGET_S,
-        )
+        store = _store(lead_parity)
+        sinks = configured_sink_names()
+        due = store.pending_due(sinks) if store else 0
+        if not newest and not due:
+            return dg.SkipReason("no new materialization and nothing due in the outbox")
+        state = store.outbox_state(sinks) if store else "0.0"
         context.update_cursor(json.dumps({**cursor, **newest}, sort_keys=True))
-        for line in report.delivery.errors:
-            context.log.warning(line)
-        # The sensor never launches runs; the skip reason is the tick's summary in the UI.
-        return dg.SkipReason(
-            " | ".join(
-                report.lines()[:1]
-                + [
-                    f"delivered {sum(report.delivery.delivered.values())}, "
-                    f"in outbox {sum(report.delivery.pending.values())}"
-                ]
-            )
+        seen = hashlib.sha256(json.dumps(newest, sort_keys=True).encode()).hexdigest()[:12]
+        return dg.RunRequest(
+            run_key=f"outbox-{state}-{seen if newest else 'due'}",
+            run_config={
+                "ops": {
+                    "deliver_incident_outbox": {
+                        "config": {"evaluate": bool(newest), "source_run_id": run_id or ""}
+                    }
+                }
+            },
+            tags={"lead_parity/due_events": str(due)},
         )
 
     return _sensor
 
 
-incident_delivery_sensor = build_incident_delivery_sensor()
-incident_sensors = [incident_delivery_sensor]
+def build_incident_escalation_sensor(
+    *,
+    name: str = "incident_escalation_sensor",
+    minimum_interval_seconds: int = 120,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=name,
+        job=incident_escalation_job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status,
+        description="Launches incident_escalation_job when a critical incident was not "
+        "acknowledged within escalation.ack_within.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext, lead_parity: LeadParityConfig):
+        store = _store(lead_parity)
+        if store is None:
+            return dg.SkipReason("no incident recorded yet")
+        now = datetime.now(UTC).replace(microsecond=0)
+        due = store.due_escalations(now, policy_of(lead_parity.contract()))
+        if not due:
+            return dg.SkipReason("no unacknowledged critical incident past ack_within")
+        key = hashlib.sha256(",".join(due).encode()).hexdigest()[:16]
+        return dg.RunRequest(
+            run_key=f"escalate-{key}",
+            run_config={
+                "ops": {"escalate_unacknowledged_incidents": {"config": {"as_of": now.isoformat()}}}
+            },
+            tags={"lead_parity/incidents": ",".join(due)[:200]},
+        )
+
+    return _sensor
+
+
+incident_outbox_sensor = build_incident_outbox_sensor()
+incident_escalation_sensor = build_incident_escalation_sensor()
+incident_sensors = [incident_outbox_sensor, incident_escalation_sensor]

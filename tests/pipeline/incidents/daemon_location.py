@@ -1,10 +1,11 @@
 """A small code location for the daemon test: marts with a breach, their SLO evaluation, and
-the project's real `incidents` asset and delivery sensor (ticking every second)."""
+the project's real `incidents` asset, outbox sensor (ticking every second) and the delivery job
+it launches."""
 
 import dagster as dg
 
 from orchestration.defs.incidents.assets import build_incidents_asset
-from orchestration.defs.incidents.sensors import build_incident_delivery_sensor
+from orchestration.defs.incidents.sensors import build_incident_outbox_sensor
 from orchestration.defs.resources import LeadParityConfig, lead_parity_config
 
 
@@ -37,8 +38,8 @@ def fct_hop_parity_daily(lead_parity: LeadParityConfig) -> None:
         con.execute("""
             create or replace table marts.fct_hop_parity_daily as
             select date '2026-10-10' as conversion_date, 'all' as conversion_type,
-                   'all' as origin, 'crm' as hop, 400 as expected, 388 as reached,
-                   12 as dropped, 0 as pending, 3.0 as discrepancy_pct, true as slo_breached""")
+                   'all' as origin, 'crm' as hop, 400 as expected, 360 as reached,
+                   40 as dropped, 0 as pending, 10.0 as discrepancy_pct, true as slo_breached""")
     finally:
         con.close()
 
@@ -71,7 +72,7 @@ incidents = build_incidents_asset()
 
 defs = dg.Definitions(
     assets=[rpt_dropped_leads, fct_hop_parity_daily, slo_evaluations, incidents],
-    sensors=[build_incident_delivery_sensor(minimum_interval_seconds=1)],
+    sensors=[build_incident_outbox_sensor(minimum_interval_seconds=1)],
     resources={"lead_parity": lead_parity_config},
     executor=dg.in_process_executor,
 )

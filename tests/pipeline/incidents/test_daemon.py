@@ -1,4 +1,5 @@
-"""The real Dagster daemon runs the delivery sensor after a materialization of the marts."""
+"""The real Dagster daemon: after a materialization of the marts its sensor launches the
+delivery job, whose run (a subprocess the daemon starts) delivers the incident once."""
 
 import os
 import signal
@@ -97,12 +98,12 @@ def test_the_daemon_sensor_delivers_the_incident_of_a_breach_once(tmp_path):
             assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()[-3000:]
             time.sleep(1)
         assert pd.requests, (
-            "the sensor did not deliver within 120 s:\n"
+            "the sensor's delivery run did not deliver within 120 s:\n"
             + (tmp_path / "daemon.log").read_text()[-3000:]
         )
         body = pd.requests[0].json()
         assert body["event_action"] == "trigger" and body["routing_key"] == ROUTING_KEY
-        assert body["dedup_key"] == "lead-parity/parity/2026-10-10|crm|all|all"
+        assert body["dedup_key"] == "lead-parity/parity/crm|all|all/2026-10-10"
         assert body["payload"]["custom_details"]["sample_conversion_ids"][:2] == ["d0", "d1"]
         time.sleep(5)  # several more ticks: the cursor and the outbox keep them silent
         assert len(pd.requests) == 1
