@@ -238,6 +238,15 @@ def summary_of(row: EvaluationRow) -> str:
             f"{_num(round(row.observed, 2) if row.observed is not None else None)}% "
             f"(SLO: below {_num(row.threshold)}%)"
         )
+    elif row.rule == "parity_burn":
+        alert = row.details.get("burn_alert") or "ok"
+        left = row.details.get("budget_remaining_pct")
+        left_text = "" if left is None else f"; {_num(round(left, 1))}% of the 28-day budget left"
+        text = (
+            f"parity error budget of hop {row.hop} burning at "
+            f"{_num(round(row.observed, 1) if row.observed is not None else None)}x "
+            f"({'fast burn, page' if alert == 'page' else 'slow burn, ticket'}){unit}{left_text}"
+        )
     elif row.rule == "enrichment_success":
         text = f"enrichment success {_num(row.observed)}% below {_num(row.threshold)}%{unit}"
     elif row.rule == "median_assignment_latency":
@@ -266,6 +275,9 @@ def advice_of(row: EvaluationRow, severity: str) -> str:
     base = {
         "parity": f"Look at the sample conversions and their root_cause in rpt_dropped_leads; "
         f"fix the {row.hop} hop, then replay the dropped leads.",
+        "parity_burn": f"The {row.hop} hop is spending its parity error budget too fast: look "
+        f"at the dropped leads of the last days in rpt_dropped_leads and their root_cause, fix "
+        f"the hop, then replay them.",
         "enrichment_success": "Check the enrichment service and its receipts; assignment waits "
         "on it.",
         "median_assignment_latency": "Check assignment rules and owner capacity for this "
@@ -288,7 +300,7 @@ def advice_of(row: EvaluationRow, severity: str) -> str:
 def finding_of(row: EvaluationRow, contract: Contract) -> Finding:
     severity = severity_of(row, contract)
     discrepancy = row.observed if row.rule == "parity" else None
-    if discrepancy is None and row.rule == "parity" and row.expected:
+    if discrepancy is None and row.rule in ("parity", "parity_burn") and row.expected:
         discrepancy = 100.0 * (row.dropped or 0) / row.expected
     return Finding(
         dedup_key=dedup_key(row.rule, episode_scope(row)),

@@ -28,6 +28,8 @@ EVALUATION_COLUMNS = (
     "observed", "threshold", "passed", "severity", "expected", "dropped", "details",
 )  # fmt: skip
 MAX_SAMPLES = 10
+BUDGET_MART = "fct_parity_budget_daily"
+BURN_RULE = "parity_burn"
 
 
 @dataclass
@@ -38,6 +40,7 @@ class EvaluationSource:
     evaluations: str | None  # relation name, None when the table does not exist (yet)
     dropped_leads: str | None
     origin: str  # "warehouse" or "published", for logs
+    budget: str | None = None  # the parity error-budget mart, when the stack has it
 
     def latest_evaluated_at(self) -> datetime | None:
         if self.evaluations is None:
@@ -58,6 +61,41 @@ class EvaluationSource:
             [evaluated_at.astimezone(UTC).replace(tzinfo=None)],
         ).fetchall()
         return [_row(dict(zip(EVALUATION_COLUMNS, r, strict=True))) for r in rows]
+
+    def budget_rows(self, evaluated_at: datetime) -> list[EvaluationRow]:
+        """The error-budget mart as evaluation rows of rule `parity_burn` (slo.alerting:
+        burn_rate): one unit per final (day, hop); a page is critical, a ticket a warning."""
+        if self.budget is None:
+            return []
+        cur = self.con.execute(
+            f"select budget_date, hop, expected, dropped, burn_rate_1d, burn_rate_3d, "
+            f"budget_remaining_pct, burn_alert from {self.budget} order by budget_date, hop"
+        )
+        rows = []
+        for day, hop, expected, dropped, burn_1d, burn_3d, remaining, alert in cur.fetchall():
+            burn = max((b for b in (burn_1d, burn_3d) if b is not None), default=None)
+            rows.append(
+                EvaluationRow(
+                    evaluated_at=evaluated_at,
+                    rule=BURN_RULE,
+                    scope=f"{day.isoformat()}|{hop}",
+                    passed=alert is None,
+                    severity={"page": "critical", "ticket": "warning"}.get(alert, "ok"),
+                    conversion_date=day,
+                    hop=hop,
+                    observed=burn,
+                    threshold=None,
+                    expected=None if expected is None else int(expected),
+                    dropped=None if dropped is None else int(dropped),
+                    details={
+                        "burn_alert": alert,
+                        "burn_rate_1d": burn_1d,
+                        "burn_rate_3d": burn_3d,
+                        "budget_remaining_pct": remaining,
+                    },
+                )
+            )
+        return rows
 
     def samples(self, finding: Finding, contract: Contract, limit: int = MAX_SAMPLES) -> list[str]:
         """Up to `limit` dropped conversion ids in the finding's scope, highest intent first."""
@@ -126,7 +164,7 @@ def _sample_filter(finding: Finding, contract: Contract) -> tuple[str | None, li
         add("conversion_type = ?", finding.conversion_type)
     if finding.origin not in (None, "", "all"):
         add("origin = ?", finding.origin)
-    if finding.rule == "parity":
+    if finding.rule in ("parity", BURN_RULE):
         add("dropped_at_hop = ?", finding.hop)
     elif finding.rule == "enrichment_success":
         add("root_cause = ?", "enrichment_failure")
@@ -161,7 +199,8 @@ def warehouse_source(con: duckdb.DuckDBPyConnection) -> Iterator[EvaluationSourc
         for s, t in con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where (table_schema, table_name) in (('ops', 'slo_evaluations'), "
-            "('marts', 'rpt_dropped_leads'))"
+            "('marts', 'rpt_dropped_leads'), ('marts', ?))",
+            [BUDGET_MART],
         ).fetchall()
     }
     yield EvaluationSource(
@@ -169,6 +208,7 @@ def warehouse_source(con: duckdb.DuckDBPyConnection) -> Iterator[EvaluationSourc
         "ops.slo_evaluations" if ("ops", "slo_evaluations") in present else None,
         "marts.rpt_dropped_leads" if ("marts", "rpt_dropped_leads") in present else None,
         "warehouse",
+        f"marts.{BUDGET_MART}" if ("marts", BUDGET_MART) in present else None,
     )
 
 
@@ -188,6 +228,7 @@ def published_source(published_dir: Path) -> Iterator[EvaluationSource]:
         for rel, path in (
             ("slo_evaluations", root / "ops" / "slo_evaluations.parquet"),
             ("rpt_dropped_leads", root / "marts" / "rpt_dropped_leads.parquet"),
+            (BUDGET_MART, root / "marts" / f"{BUDGET_MART}.parquet"),
         ):
             if path.is_file():
                 # A path is not data; DuckDB takes no parameters in a view definition.
@@ -196,7 +237,11 @@ def published_source(published_dir: Path) -> Iterator[EvaluationSource]:
                 )
                 names[rel] = rel
         yield EvaluationSource(
-            con, names.get("slo_evaluations"), names.get("rpt_dropped_leads"), "published"
+            con,
+            names.get("slo_evaluations"),
+            names.get("rpt_dropped_leads"),
+            "published",
+            names.get(BUDGET_MART),
         )
     finally:
         con.close()

@@ -233,3 +233,41 @@ def test_a_replaced_evaluation_after_a_fix_resolves_and_the_same_day_does_not_re
     broken, _ = _run(stack, at(12), [parity_row(at(12), dropped=12)])
     assert broken.opened == []
     assert [r["status"] for r in read_incidents(stack[0])] == ["resolved"]
+
+
+def _budget(warehouse: Path, alert: str | None) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create schema if not exists marts")
+        con.execute(
+            "create or replace table marts.fct_parity_budget_daily as select ?::date as "
+            "budget_date, 'crm' as hop, 400::bigint as expected, 12::bigint as dropped, "
+            "3.0::double as burn_rate_1d, 2.4::double as burn_rate_3d, "
+            "-40.0::double as budget_remaining_pct, ?::varchar as burn_alert",
+            [DAY, alert],
+        )
+    finally:
+        con.close()
+
+
+def test_slo_alerting_burn_rate_alerts_on_the_budget_mart_instead_of_daily_breaches(stack):
+    from dataclasses import replace
+
+    base = load_contract()
+    burn = replace(base, slo=replace(base.slo, alerting="burn_rate"))
+    warehouse, history = stack
+    _budget(warehouse, "ticket")
+    write_evaluation(warehouse, [parity_row(at(12), dropped=12)])  # a daily breach as well
+    result, _ = evaluate_in_run(warehouse, history, burn, run_url=None, env={})
+    (inc,) = read_incidents(warehouse)
+    assert inc["rule"] == "parity_burn" and inc["severity"] == "warning"  # a ticket
+    assert "burning at 3x (slow burn, ticket)" in inc["summary"]
+    assert inc["owner"] == "platform" and len(inc["sample_conversion_ids"]) == 10
+    _budget(warehouse, None)  # the burn stops on the next final day...
+    con = duckdb.connect(str(warehouse))
+    con.execute("update marts.fct_parity_budget_daily set budget_date = budget_date + 1")
+    con.close()
+    write_evaluation(warehouse, [parity_row(at(13), dropped=12)])
+    healed, _ = evaluate_in_run(warehouse, history, burn, run_url=None, env={})
+    assert healed.resolved == result.opened  # ...and the daily breach alone alerts nobody
+    assert [i["rule"] for i in read_incidents(warehouse)] == ["parity_burn"]
