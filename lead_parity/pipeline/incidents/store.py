@@ -758,15 +758,19 @@ class _Apply:
         if not self.digest:
             return
         marks = ", ".join("?" for _ in self.digest)
+        # An episode that reached a recent day in this same evaluation was notified instead.
         rows = [
             _incident_dict(r)
             for r in self.con.execute(
-                f"select * from incidents where incident_id in ({marks}) "
+                f"select * from incidents where incident_id in ({marks}) and notified = 'digest' "
                 "order by case severity when 'critical' then 0 else 1 end, first_breach_date, "
                 "scope_key",
                 self.digest,
             )
         ]
+        self.digest = [r["incident_id"] for r in rows]
+        if not rows:
+            return
         items = [
             {k: r[k] for k in (
                 "incident_id", "rule", "scope", "hop", "severity", "status", "owner",

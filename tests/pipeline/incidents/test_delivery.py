@@ -20,6 +20,7 @@ from lead_parity.pipeline.incidents import (
 )
 
 from .helpers import (
+    DAY,
     FAST,
     Receiver,
     at,
@@ -298,3 +299,46 @@ def test_an_unreadable_published_snapshot_does_not_stop_delivery(stack, env, rec
     report = deliver_after_run(warehouse, load_contract(), run_id="r", env=env, settings=FAST)
     assert report.delivery.delivered == {"pagerduty": 1, "slack": 1, "webhook": 1}
     assert any("published snapshot skipped" in line for line in report.lines())
+
+
+def test_a_first_run_over_history_pages_once_per_hop_and_sends_one_digest(stack, env, receivers):
+    """Two weeks of a leaky CRM and marketing hop, first seen on day 16: the old episodes go
+    into one digest (Slack and webhook only); the current ones page once per rule and hop."""
+    warehouse, history = stack
+    evaluated = at(16, 6)
+    rows = []
+    for n in range(1, 15):
+        day = DAY.replace(day=n)
+        rows.append(parity_row(evaluated, day=day, dropped=0 if n in (4, 9) else 40))
+        rows.append(parity_row(evaluated, day=day, hop="marketing", dropped=40 if n < 6 else 0))
+        # A critical slice of the CRM total on the latest day: rides on the hop's page.
+        rows.append(
+            parity_row(
+                evaluated, day=day, conversion_type="demo_request", origin="google_ads",
+                expected=60, dropped=6 if n == 14 else 0,
+            )
+        )  # fmt: skip
+    write_evaluation(warehouse, rows)
+    evaluate_in_run(warehouse, history, load_contract(), run_url="http://x/runs/r", env=env)
+    report = deliver_after_run(warehouse, load_contract(), run_id="r", env=env, settings=FAST)
+    pd, slack, hook = receivers["pd"], receivers["slack"], receivers["hook"]
+    assert [r.json()["dedup_key"] for r in pd.accepted()] == [
+        "lead-parity/parity/crm|all|all/2026-10-10"
+    ]
+    digests = [r.json() for r in hook.accepted() if r.json()["event_type"] == "incidents.digest"]
+    assert len(digests) == 1
+    digest = digests[0]["digest"]
+    # crm 1-3, crm 5-8 and marketing 1-5: all history, all resolved, none paged.
+    assert digest["incidents"] == 3 and digest["still_open"] == 0
+    assert sum("lead-parity digest" in r.json()["text"] for r in slack.accepted()) == 1
+    triggers = [r.json() for r in hook.accepted() if r.json()["event_type"] == "incident.triggered"]
+    assert sorted(t["incident"]["scope"] for t in triggers) == [
+        "crm|all|all",
+        "crm|demo_request|google_ads",
+    ]
+    assert report.delivery.pending == {}
+    # The same day run again: nothing new anywhere.
+    before = (len(pd.requests), len(slack.requests), len(hook.requests))
+    evaluate_in_run(warehouse, history, load_contract(), run_url=None, env=env)
+    deliver_after_run(warehouse, load_contract(), run_id="r2", env=env, settings=FAST)
+    assert (len(pd.requests), len(slack.requests), len(hook.requests)) == before
