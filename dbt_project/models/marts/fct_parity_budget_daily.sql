@@ -33,16 +33,28 @@ burn_policy as (
     -- 14.4x for a day spends half of a 28-day budget; 6x for three days, two thirds; a ticket
     -- at 2x for three days (a fifth of the budget) while the last day still burns at 1x.
     select
-        'page' as alert, 1 as tier, 1 as long_days, 14.4 as long_burn_rate,
-        1 as short_days, 14.4 as short_burn_rate
+        'page' as alert,
+        1 as tier,
+        1 as long_days,
+        14.4 as long_burn_rate,
+        1 as short_days,
+        14.4 as short_burn_rate
     union all
     select
-        'page' as alert, 2 as tier, 3 as long_days, 6.0 as long_burn_rate,
-        1 as short_days, 6.0 as short_burn_rate
+        'page' as alert,
+        2 as tier,
+        3 as long_days,
+        6.0 as long_burn_rate,
+        1 as short_days,
+        6.0 as short_burn_rate
     union all
     select
-        'ticket' as alert, 3 as tier, 3 as long_days, 2.0 as long_burn_rate,
-        1 as short_days, 1.0 as short_burn_rate
+        'ticket' as alert,
+        3 as tier,
+        3 as long_days,
+        2.0 as long_burn_rate,
+        1 as short_days,
+        1.0 as short_burn_rate
 
 ),
 
@@ -67,10 +79,10 @@ day_hop as (
 final_days as (
 
     select
-        day_hop.budget_date as budget_date,
-        day_hop.hop as hop,
-        day_hop.expected as expected,
-        day_hop.dropped as dropped,
+        day_hop.budget_date,
+        day_hop.hop,
+        day_hop.expected,
+        day_hop.dropped,
         {{ dbt.datediff("cast('1970-01-01' as date)", 'day_hop.budget_date', 'day') }}
             as day_number
     from day_hop
@@ -112,21 +124,24 @@ rated as (
     select
         windowed.*,
         cast(settings.parity_discrepancy_pct as {{ type_double() }}) / 100 as slo_rate,
-        settings.min_slice_volume as min_slice_volume,
+        settings.min_slice_volume,
         case
             when windowed.expected > 0
-                then cast(windowed.dropped as {{ type_double() }}) / windowed.expected
-                / (settings.parity_discrepancy_pct / 100)
+                then
+                    cast(windowed.dropped as {{ type_double() }}) / windowed.expected
+                    / (settings.parity_discrepancy_pct / 100)
         end as burn_rate_1d,
         case
             when windowed.expected_3d > 0
-                then cast(windowed.dropped_3d as {{ type_double() }}) / windowed.expected_3d
-                / (settings.parity_discrepancy_pct / 100)
+                then
+                    cast(windowed.dropped_3d as {{ type_double() }}) / windowed.expected_3d
+                    / (settings.parity_discrepancy_pct / 100)
         end as burn_rate_3d,
         case
             when windowed.expected_28d > 0
-                then cast(windowed.dropped_28d as {{ type_double() }}) / windowed.expected_28d
-                / (settings.parity_discrepancy_pct / 100)
+                then
+                    cast(windowed.dropped_28d as {{ type_double() }}) / windowed.expected_28d
+                    / (settings.parity_discrepancy_pct / 100)
         end as burn_rate_28d
     from windowed
     cross join settings
@@ -136,8 +151,8 @@ rated as (
 alerts as (
 
     select
-        rated.budget_date as budget_date,
-        rated.hop as hop,
+        rated.budget_date,
+        rated.hop,
         min(
             case
                 when burn_policy.alert = 'page' and rated.expected < rated.min_slice_volume
@@ -164,23 +179,23 @@ alerts as (
 final as (
 
     select
-        rated.budget_date as budget_date,
-        rated.hop as hop,
-        rated.expected as expected,
-        rated.dropped as dropped,
-        rated.expected_3d as expected_3d,
-        rated.dropped_3d as dropped_3d,
-        rated.expected_28d as expected_28d,
-        rated.dropped_28d as dropped_28d,
+        rated.budget_date,
+        rated.hop,
+        rated.expected,
+        rated.dropped,
+        rated.expected_3d,
+        rated.dropped_3d,
+        rated.expected_28d,
+        rated.dropped_28d,
         rated.slo_rate * rated.expected_28d as error_budget,
         rated.slo_rate * rated.expected_28d - rated.dropped_28d as budget_remaining,
         case
             when rated.expected_28d > 0
                 then 100 * (1 - rated.dropped_28d / (rated.slo_rate * rated.expected_28d))
         end as budget_remaining_pct,
-        rated.burn_rate_1d as burn_rate_1d,
-        rated.burn_rate_3d as burn_rate_3d,
-        rated.burn_rate_28d as burn_rate_28d,
+        rated.burn_rate_1d,
+        rated.burn_rate_3d,
+        rated.burn_rate_28d,
         case alerts.tier when 1 then 'page' when 2 then 'page' when 3 then 'ticket' end
             as burn_alert,
         rated.expected_28d > 0
