@@ -196,6 +196,15 @@ def test_the_timestamped_signature_verifies_and_rejects_replays_and_tampering(
     assert not verify_timestamped(req.body + b" ", header, SIGNING)
     # For one release the body-only header is still sent for receivers written against it.
     assert verify_signature(req.body, req.headers["X-Lead-Parity-Signature"], SIGNING)
+    # The ten-line receiver of docs/incidents.md, as written there, agrees.
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "incidents.md").read_text()
+    snippet = doc.split("A receiver, in ten lines:\n\n```python\n", 1)[1].split("```", 1)[0]
+    assert len(snippet.strip().splitlines()) <= 10
+    scope: dict = {}
+    exec(compile(snippet, "docs/incidents.md", "exec"), scope)  # noqa: S102 - our own docs
+    assert scope["verify"](req.body, header, SIGNING)
+    assert not scope["verify"](req.body, forged, SIGNING)
+    assert not scope["verify"](req.body.replace(b"parity", b"parrot"), header, SIGNING)
 
 
 def test_no_secret_shows_up_in_logs_errors_summary_or_stored_files(
