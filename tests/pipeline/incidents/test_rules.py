@@ -140,3 +140,35 @@ def test_days_of_one_scope_are_one_episode_scope_in_date_order():
         "lead-parity/parity/crm|all|all",
         "lead-parity/parity/marketing|all|all",
     }
+
+
+def test_the_contract_keys_of_section_9_have_spec_defaults_and_name_bad_values():
+    import pytest
+    import yaml
+
+    from lead_parity.contract import DEFAULT_CONTRACT_PATH, ContractError
+    from lead_parity.contract.model import parse_contract
+
+    contract = load_contract()
+    assert contract.alerting.page_within_s == 2 * 86400
+    assert (contract.escalation.owner, contract.escalation.ack_within_s) == ("cro", 1800)
+    assert contract.slo.alerting == "daily_breach"
+    with open(DEFAULT_CONTRACT_PATH) as f:
+        raw = yaml.safe_load(f)
+    for key in ("alerting", "escalation"):
+        raw.pop(key)  # optional: older contract files still load with the defaults
+    raw["slo"].pop("alerting")
+    assert parse_contract(raw).escalation.owner == "cro"
+    custom = {**raw, "alerting": {"page_within": "36h"}, "escalation": {"owner": "vp_sales"}}
+    custom["slo"] = {**raw["slo"], "alerting": "burn_rate"}
+    parsed = parse_contract(custom)
+    assert parsed.alerting.page_within_s == 36 * 3600 and parsed.slo.alerting == "burn_rate"
+    assert parsed.escalation == replace(contract.escalation, owner="vp_sales")
+    for bad, key in (
+        ({"slo": {**raw["slo"], "alerting": "sometimes"}}, "slo.alerting"),
+        ({"alerting": {"page_within": "soon"}}, "alerting.page_within"),
+        ({"escalation": {"ack_within": "30m", "pager": "x"}}, "escalation.pager"),
+        ({"escalation": {"owner": ""}}, "escalation.owner"),
+    ):
+        with pytest.raises(ContractError, match=key.replace(".", r"\.")):
+            parse_contract({**raw, **bad})
