@@ -472,32 +472,17 @@ def verify_signature(body: bytes, header: str | None, secret: str) -> bool:
     return hmac.compare_digest(header[len("sha256=") :], sign(body, secret))
 
 
+DETAIL_FIELDS = (
+    "incident_id", "rule", "scope", "first_breach_date", "last_breach_date", "days_breached",
+    "status", "conversion_type", "origin", "hop", "expected", "dropped", "discrepancy_pct",
+    "observed", "threshold", "owner", "escalation_owner", "advice", "sample_conversion_ids",
+    "tags", "run_url", "opened_at",
+)  # fmt: skip
+
+
 def _details(inc: dict, event: dict) -> dict:
-    return {
-        "incident_id": inc["incident_id"],
-        "rule": inc["rule"],
-        "scope": inc["scope"],
-        "first_breach_date": inc["first_breach_date"],
-        "last_breach_date": inc["last_breach_date"],
-        "days_breached": inc["days_breached"],
-        "status": inc["status"],
-        "conversion_type": inc["conversion_type"],
-        "origin": inc["origin"],
-        "hop": inc["hop"],
-        "expected": inc["expected"],
-        "dropped": inc["dropped"],
-        "discrepancy_pct": inc["discrepancy_pct"],
-        "observed": inc["observed"],
-        "threshold": inc["threshold"],
-        "owner": inc["owner"],
-        "escalation_owner": inc["escalation_owner"],
-        "advice": inc["advice"],
-        "sample_conversion_ids": inc["sample_conversion_ids"],
-        "tags": inc["tags"],
-        "run_url": inc["run_url"],
-        "opened_at": inc["opened_at"],
-        "event_id": event["event_id"],
-    }
+    # .get: an event queued by the day-per-incident version lacks the episode fields.
+    return {**{k: inc.get(k) for k in DETAIL_FIELDS}, "event_id": event["event_id"]}
 
 
 def _digest_text(event: dict) -> str:

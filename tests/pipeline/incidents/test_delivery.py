@@ -351,3 +351,66 @@ def test_a_first_run_over_history_pages_once_per_hop_and_sends_one_digest(stack,
     evaluate_in_run(warehouse, history, load_contract(), run_url=None, env=env)
     deliver_after_run(warehouse, load_contract(), run_id="r2", env=env, settings=FAST)
     assert (len(pd.requests), len(slack.requests), len(hook.requests)) == before
+
+
+def test_a_store_of_the_day_per_incident_version_keeps_its_rows_and_delivers_its_outbox(
+    tmp_path, env, receivers
+):
+    import json
+    import sqlite3
+
+    path = tmp_path / "history" / "incidents.sqlite"
+    path.parent.mkdir()
+    old = {
+        "incident_id": "inc_0123456789abcdef0123", "dedup_key": "lead-parity/parity/x",
+        "rule": "parity", "severity": "critical", "status": "open",
+        "scope": "2026-10-10|crm|all|all",
+        "conversion_date": "2026-10-10", "conversion_type": "all", "origin": "all", "hop": "crm",
+        "opened_at": "2026-10-12T10:00:00.000000Z", "resolved_at": None,
+        "last_evaluated_at": "2026-10-12T10:00:00.000000Z", "expected": 400, "dropped": 40,
+        "discrepancy_pct": 10.0, "observed": 10.0, "threshold": 1.0,
+        "sample_conversion_ids": [], "owner": "platform", "tags": "t", "run_url": None,
+        "advice": "a", "summary": "s",
+    }  # fmt: skip
+    con = sqlite3.connect(path)
+    con.executescript(
+        "create table incidents (incident_id text primary key, dedup_key text, rule text, "
+        "status text);"
+        "create unique index incidents_one_open on incidents (dedup_key) where status = 'open';"
+        "create table events (seq integer primary key autoincrement, event_id text not null "
+        "unique, incident_id text not null, dedup_key text not null, kind text not null, "
+        "created_at text not null, payload text not null);"
+        "create table deliveries (id integer primary key, event_id text not null, sink text not "
+        "null, attempts integer not null default 0, last_error text, last_status integer, "
+        "next_attempt_at text not null, delivered_at text, lease_owner text, lease_until text, "
+        "unique (event_id, sink));"
+    )
+    con.execute("insert into incidents values (?, ?, 'parity', 'open')", [old["incident_id"], "k"])
+    payload = {
+        "event_id": "e-1",
+        "kind": "trigger",
+        "occurred_at": old["opened_at"],
+        "incident": old,
+    }
+    con.execute(
+        "insert into events (event_id, incident_id, dedup_key, kind, created_at, payload) "
+        "values ('e-1', ?, 'lead-parity/parity/x', 'trigger', ?, ?)",
+        [old["incident_id"], old["opened_at"], json.dumps(payload)],
+    )
+    con.execute(
+        "insert into deliveries (event_id, sink, next_attempt_at) values ('e-1', 'pagerduty', "
+        "'2026-01-01T00:00:00.000000Z')"
+    )
+    con.commit()
+    con.close()
+    store = IncidentStore(path)
+    assert store.incidents() == []  # episodes start fresh...
+    con = sqlite3.connect(path)
+    assert con.execute("select count(*) from incidents_v1").fetchone()[0] == 1  # ...kept aside
+    con.close()
+    sinks = [s for s in configured_sinks(env, FAST) if s.name == "pagerduty"]
+    report = deliver_pending(store, sinks, settings=FAST)
+    assert report.delivered == {"pagerduty": 1}
+    body = receivers["pd"].requests[0].json()
+    assert body["dedup_key"] == "lead-parity/parity/x"
+    assert body["payload"]["custom_details"]["first_breach_date"] is None
