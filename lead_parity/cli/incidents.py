@@ -77,8 +77,10 @@ def cmd_show(args) -> int:
     print(f"  scope {inc['rule']} {inc['scope']}; escalation owner {inc['escalation_owner']}")
     print(f"  advice: {inc['advice']}")
     for event in store.history(inc["incident_id"]):
-        note = f" ({event['note']})" if event["note"] else ""
-        print(f"  {event['at']}  {event['actor']:<16} {event['action']}{note}")
+        facts = [str(v) for v in event["details"].values() if v not in (None, [], "")]
+        facts += [event["note"]] if event["note"] else []
+        extra = f" ({'; '.join(facts)})" if facts else ""
+        print(f"  {event['at']}  {event['actor']:<16} {event['action']}{extra}")
     return 0
 
 

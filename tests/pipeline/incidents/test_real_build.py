@@ -1,5 +1,7 @@
 """End to end on a real build of the worked examples: dbt marts, the quality helper's real
-ops.slo_evaluations, incidents, the published snapshot, delivery to a local PagerDuty."""
+ops.slo_evaluations, incidents, the published snapshot, delivery to local PagerDuty and Slack
+receivers. The worked examples are one day of a handful of conversions: every breach is a
+warning (critical needs min_slice_volume), so Slack hears of each episode and PagerDuty of none."""
 
 import csv
 import shutil
@@ -32,31 +34,37 @@ def _evaluate_slos(paths: RunPaths, as_of: datetime) -> None:
 
 
 def _failed_units(warehouse: Path, as_of: datetime) -> set[tuple[str, str]]:
+    """(rule, scope without the date) of the failed units: one episode each."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return set(
-            con.execute(
-                "select rule, scope from ops.slo_evaluations where evaluated_at = ? and not passed",
-                [as_of.replace(tzinfo=None)],
-            ).fetchall()
-        )
+        rows = con.execute(
+            "select rule, scope, cast(conversion_date as varchar) from ops.slo_evaluations "
+            "where evaluated_at = ? and not passed",
+            [as_of.replace(tzinfo=None)],
+        ).fetchall()
     finally:
         con.close()
+    # A unit whose scope is only its date (enrichment per day) has the episode scope 'all'.
+    return {
+        (rule, "|".join(p for p in scope.split("|") if p != day) or "all")
+        for rule, scope, day in rows
+    }
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_worked_examples_raise_one_incident_per_breached_unit_and_page_once(tmp_path):
+def test_worked_examples_raise_one_incident_per_breached_episode_and_notify_once(tmp_path):
     from lead_parity.pipeline.publish import publish_snapshot
 
     shutil.copytree(WORKED, tmp_path / "input")
     paths = RunPaths((tmp_path / "data" / "lead_parity.duckdb").resolve())
     build_warehouse(tmp_path / "input", paths.warehouse, as_of=AS_OF)
     _evaluate_slos(paths, AS_OF)
-    pd = Receiver().start()
+    pd, slack = Receiver().start(), Receiver(default_status=200).start()
     env = {
         "LEAD_PARITY_PAGERDUTY_ROUTING_KEY": "rk-worked",
         "LEAD_PARITY_PAGERDUTY_URL": pd.url("/v2/enqueue"),
+        "LEAD_PARITY_SLACK_WEBHOOK_URL": slack.url("/services/T/B/worked"),
     }
     contract = load_contract()
     try:
@@ -66,10 +74,10 @@ def test_worked_examples_raise_one_incident_per_breached_unit_and_page_once(tmp_
         failed = _failed_units(paths.warehouse, AS_OF)
         incidents = read_incidents(paths.warehouse)
         assert failed and {(i["rule"], i["scope"]) for i in incidents} == failed
-        assert len(result.opened) == len(failed) == report.delivery.delivered["pagerduty"]
-        assert sorted(r.json()["dedup_key"] for r in pd.requests) == sorted(
-            i["dedup_key"] for i in incidents
-        )
+        assert {i["severity"] for i in incidents} == {"warning"}
+        assert {i["notified"] for i in incidents} == {"chat"}  # the day is final and recent
+        assert len(result.opened) == len(failed) == report.delivery.delivered["slack"]
+        assert pd.requests == []
 
         # Samples of a parity incident are exactly the conversions the SPEC says dropped there.
         with (WORKED / "expected.csv").open() as fh:
@@ -89,12 +97,14 @@ def test_worked_examples_raise_one_incident_per_breached_unit_and_page_once(tmp_
         published.close()
         assert rows == len(incidents)
 
-        # A day later nothing changed in the data: a new evaluation, the same breaches, no page.
+        # A day later nothing changed in the data: a new evaluation, no new final day, nothing
+        # opened, resolved or sent.
         later = AS_OF + timedelta(days=1)
         _evaluate_slos(paths, later)
         again, _ = evaluate_in_run(paths.warehouse, paths.history, contract, run_url=None, env=env)
         assert again.skipped is None and again.opened == [] and again.resolved == []
         deliver_after_run(paths.warehouse, contract, run_id="r2", env=env, settings=FAST)
-        assert len(pd.requests) == len(failed)
+        assert len(slack.requests) == len(failed) and pd.requests == []
     finally:
         pd.stop()
+        slack.stop()
