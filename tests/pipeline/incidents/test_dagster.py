@@ -177,3 +177,20 @@ def test_an_acknowledged_critical_incident_is_never_escalated(tmp_path):
     assert store.due_escalations(at(20), policy_of(load_contract())) == []
     skipped, _ = _tick(incident_escalation_sensor, instance, config)
     assert isinstance(skipped, dg.SkipReason)
+
+
+def test_no_second_delivery_run_is_requested_while_one_is_in_progress(tmp_path, sinks):
+    config = _config(tmp_path)
+    write_evaluation(Path(config.warehouse), [parity_row(at(12), dropped=24)])
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize(
+        incident_assets, instance=instance, resources={"lead_parity": config}
+    ).success
+    running = instance.create_run_for_job(
+        incident_delivery_job, run_config={}, status=dg.DagsterRunStatus.STARTED
+    )
+    skipped, _ = _tick(incident_outbox_sensor, instance, config)
+    assert isinstance(skipped, dg.SkipReason) and "in progress" in skipped.skip_message
+    instance.report_run_failed(running)
+    request, _ = _tick(incident_outbox_sensor, instance, config)
+    assert isinstance(request, dg.RunRequest)
