@@ -1,7 +1,8 @@
 """Small jobs the incident sensors launch: deliver the outbox, escalate unacknowledged pages.
 
 Neither touches the DuckDB warehouse (they read the published snapshot and the SQLite incident
-store), so they never wait for, or block, a pipeline run's writer lane.
+store), so they carry no writer-lane tag and the run queue never holds them behind a pipeline
+run. (The `lead_parity` resource still takes the lane in any run; these jobs do not need it.)
 """
 
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from lead_parity.pipeline.timeparse import parse_as_of
 from orchestration.defs.incidents.settings import tick_settings
 from orchestration.defs.resources import LeadParityConfig
 
-# Jobs of the incident lane: no warehouse access, so no writer-lane tag (see module docstring).
+# The incident jobs' own tag: no warehouse access, so no writer-lane tag (see the docstring).
 INCIDENT_TAGS = {"lead_parity/lane": "incidents"}
 
 
