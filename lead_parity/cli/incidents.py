@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 DEFAULT_WAREHOUSE = "data/demo/warehouse.duckdb"
-STATUSES = ("live", "open", "acknowledged", "resolved", "all")
+STATUSES = ("all", "live", "open", "acknowledged", "resolved")
 
 
 def _store(args):
@@ -53,7 +53,7 @@ def cmd_list(args) -> int:
         print(json.dumps(rows, indent=2, default=str))
         return 0
     if not rows:
-        print(f"no {args.status} incidents")
+        print("no incidents" if args.status == "all" else f"no {args.status} incidents")
         return 0
     print(
         f"{'incident_id':<13} {'status':<12} {'severity':<8} {'notified':<6} {'owner':<14} "
@@ -142,7 +142,7 @@ def add_parser(subparsers) -> None:
     sub = p.add_subparsers(dest="incidents_command", required=True)
 
     q = sub.add_parser("list", parents=[parent], help="incidents, newest last")
-    q.add_argument("--status", choices=STATUSES, default="live", help="live = open or acked")
+    q.add_argument("--status", choices=STATUSES, default="all", help="live = open or acknowledged")
     q.add_argument("--json", action="store_true", help="every field, as JSON")
     q.set_defaults(func=cmd_list)
 

@@ -119,6 +119,10 @@ def test_resolve_by_hand_reopens_only_on_a_new_breached_day(tmp_path, env, sinks
     done = cli(env, "resolve", inc["incident_id"], "--by", "bob", "--warehouse", str(warehouse))
     assert done.returncode == 0, done.stderr
     assert [r.json()["event_action"] for r in pd.requests] == ["trigger", "resolve"]
+    listed = cli(env, "list", "--warehouse", str(warehouse)).stdout
+    assert inc["incident_id"] in listed and "resolved" in listed  # every incident by default
+    live = cli(env, "list", "--status", "live", "--warehouse", str(warehouse)).stdout
+    assert inc["incident_id"] not in live and "no live incidents" in live
     run_day(warehouse, at(12, 20), 40, env)  # the same day again: not a new breach
     assert len(IncidentStore.in_history(tmp_path / "history").incidents()) == 1
     run_day(warehouse, at(13), 40, env)  # the next final day breaches: a new episode
