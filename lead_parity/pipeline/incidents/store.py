@@ -135,6 +135,9 @@ class IncidentStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            if con.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION:
+                return  # the usual case (every sensor tick, every CLI call): no write at all
         with self._tx() as con:
             _migrate(con)
         with self._connect() as con:
