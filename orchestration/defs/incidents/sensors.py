@@ -1,9 +1,10 @@
 """Sensors that launch the incident jobs; a tick only reads and decides, it never delivers.
 
-- `incident_outbox_sensor` (every 30 s): after a new materialization of the incidents, the
-  published snapshot or the parity mart, or when an outbox event is due (first delivery or a
-  retry), requests one `incident_delivery_job` run. The run key is the outbox's state, so one
-  state launches one run; while a delivery run is queued or in progress, no other is requested.
+- `incident_outbox_sensor` (every 30 s): when an outbox event is due (a first delivery or a
+  retry), requests one `incident_delivery_job` run; after a new materialization of the
+  incidents, the published snapshot or the parity mart, that run first applies an evaluation
+  the run did not (from the snapshot). The run key is the outbox's state, so one state launches
+  one run; while a delivery run is queued or in progress, no other is requested.
 - `incident_escalation_sensor` (every 2 min): when a paged critical incident has gone
   `escalation.ack_within` without an acknowledgement, requests one `incident_escalation_job` run
   keyed by those incidents, so each escalation is launched once.
@@ -81,21 +82,23 @@ def build_incident_outbox_sensor(
         job=incident_delivery_job,
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
-        description="Launches incident_delivery_job after a new materialization of the "
-        "incidents or when an outbox event is due.",
+        description="Launches incident_delivery_job when an incident event is due for "
+        "delivery (first try or retry).",
     )
     def _sensor(context: dg.SensorEvaluationContext, lead_parity: LeadParityConfig):
         cursor = json.loads(context.cursor) if context.cursor else {}
         if _active(context, incident_delivery_job.name):
             return dg.SkipReason("a delivery run is queued or in progress")
         newest, run_id = _newest(context, monitored_keys, cursor)
+        context.update_cursor(json.dumps({**cursor, **newest}, sort_keys=True))
         store = _store(lead_parity)
         sinks = configured_sink_names()
         due = store.pending_due(sinks) if store else 0
-        if not newest and not due:
-            return dg.SkipReason("no new materialization and nothing due in the outbox")
-        state = store.outbox_state(sinks) if store else "0.0"
-        context.update_cursor(json.dumps({**cursor, **newest}, sort_keys=True))
+        if not due:
+            # The run's own incidents step has applied its evaluation; a run that would deliver
+            # nothing is not worth a process (nor the warehouse's writer lane it would wait for).
+            return dg.SkipReason("nothing due in the outbox")
+        state = store.outbox_state(sinks)
         seen = hashlib.sha256(json.dumps(newest, sort_keys=True).encode()).hexdigest()[:12]
         return dg.RunRequest(
             run_key=f"outbox-{state}-{seen if newest else 'due'}",

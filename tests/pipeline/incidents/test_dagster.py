@@ -194,3 +194,17 @@ def test_no_second_delivery_run_is_requested_while_one_is_in_progress(tmp_path, 
     instance.report_run_failed(running)
     request, _ = _tick(incident_outbox_sensor, instance, config)
     assert isinstance(request, dg.RunRequest)
+
+
+def test_without_a_configured_sink_no_delivery_run_is_launched(tmp_path, monkeypatch):
+    for name in ("PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL", "WEBHOOK_URL"):
+        monkeypatch.delenv(f"LEAD_PARITY_{name}", raising=False)
+    config = _config(tmp_path)
+    write_evaluation(Path(config.warehouse), [parity_row(at(12), dropped=24)])
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize(
+        incident_assets, instance=instance, resources={"lead_parity": config}
+    ).success
+    tick, _ = _tick(incident_outbox_sensor, instance, config)
+    assert isinstance(tick, dg.SkipReason)  # recorded in ops.incidents; nothing to send
+    assert [r["status"] for r in read_incidents(Path(config.warehouse))] == ["open"]
