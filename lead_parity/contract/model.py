@@ -250,16 +250,14 @@ def _slo(raw: object) -> SloRule:
 
 
 def _choice(value: object, key: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ContractError(f"contract key {key}: {value!r} is not one of {', '.join(allowed)}")
-    return str(value)
+    if not isinstance(value, str) or value not in allowed:
+        raise ContractError(f"contract key {key}: {show(value)} is not one of {', '.join(allowed)}")
+    return value
 
 
 def _alerting(raw: object) -> AlertingRule:
     raw = _mapping(raw or {}, "alerting")
-    for key in raw:
-        if key != "page_within":
-            raise ContractError(f"contract key alerting.{key}: unknown setting")
+    _only_keys(raw, "alerting", ("page_within",))
     default = AlertingRule().page_within_s
     return AlertingRule(
         page_within_s=parse_duration(raw.get("page_within", default), "alerting.page_within")
@@ -268,13 +266,11 @@ def _alerting(raw: object) -> AlertingRule:
 
 def _escalation(raw: object) -> EscalationRule:
     raw = _mapping(raw or {}, "escalation")
-    for key in raw:
-        if key not in ("owner", "ack_within"):
-            raise ContractError(f"contract key escalation.{key}: unknown setting")
+    _only_keys(raw, "escalation", ("owner", "ack_within"))
     defaults = EscalationRule()
     owner = raw.get("owner", defaults.owner)
     if not isinstance(owner, str) or not owner.strip():
-        raise ContractError(f"contract key escalation.owner: {owner!r} is not a team name")
+        raise ContractError(f"contract key escalation.owner: {show(owner)} is not a team name")
     ack = raw.get("ack_within", defaults.ack_within_s)
     return EscalationRule(
         owner=owner.strip(), ack_within_s=parse_duration(ack, "escalation.ack_within")
