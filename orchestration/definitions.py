@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.incidents import incident_assets, incident_sensors
+from orchestration.defs.incidents import incident_assets, incident_jobs, incident_sensors
 from orchestration.defs.ingest.contract import routing_contract
 from orchestration.defs.ingest.files import landed_assets
 from orchestration.defs.ingest.live import live_assets, live_resources
@@ -25,7 +25,7 @@ defs = dg.Definitions(
     ],
     asset_checks=quality_checks,
     sensors=incident_sensors,
-    jobs=jobs,
+    jobs=[*jobs, *incident_jobs],
     schedules=schedules,
     resources={"lead_parity": lead_parity_config, "dbt": dbt_resource, **live_resources},
     loggers=loggers,

@@ -29,6 +29,9 @@ from lead_parity.pipeline.writer_lane import LaneBusy, WriterLane
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 # Run tag the instance's run queue limits to one run per value (dagster.yaml at the root).
 WRITER_LANE_TAG = "lead_parity/writer_lane"
+# A job that never writes the warehouse (incident delivery, escalation) names its own lane in
+# this tag and runs beside the writer instead of waiting for it.
+SIDE_LANE_TAG = "lead_parity/lane"
 DEFAULT_LANE_WAIT_S = 3600
 
 # field -> (environment variable, built-in default)
@@ -73,6 +76,8 @@ class LeadParityConfig(dg.ConfigurableResource):
         if run is None:
             return
         self._as_of = self.as_of_datetime()
+        if SIDE_LANE_TAG in run.tags:
+            return
         lane = WriterLane(self.paths().data_dir)
         try:
             lane.acquire(run.run_id, wait_s=self.lane_wait_s, log=context.log.info)

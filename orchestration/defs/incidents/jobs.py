@@ -2,7 +2,7 @@
 
 Neither touches the DuckDB warehouse (they read the published snapshot and the SQLite incident
 store), so they carry no writer-lane tag and the run queue never holds them behind a pipeline
-run. (The `lead_parity` resource still takes the lane in any run; these jobs do not need it.)
+run; their side-lane tag tells the `lead_parity` resource not to take the writer lane either.
 """
 
 from datetime import UTC, datetime
@@ -13,10 +13,10 @@ from lead_parity.pipeline.incidents import IncidentStore, policy_of, run_url_for
 from lead_parity.pipeline.incidents.sinks import configured_sink_names
 from lead_parity.pipeline.timeparse import parse_as_of
 from orchestration.defs.incidents.settings import tick_settings
-from orchestration.defs.resources import LeadParityConfig
+from orchestration.defs.resources import SIDE_LANE_TAG, LeadParityConfig
 
-# The incident jobs' own tag: no warehouse access, so no writer-lane tag (see the docstring).
-INCIDENT_TAGS = {"lead_parity/lane": "incidents"}
+# The incident jobs' own lane: no warehouse access, so no writer lane (see the docstring).
+INCIDENT_TAGS = {SIDE_LANE_TAG: "incidents"}
 
 
 class DeliveryConfig(dg.Config):
