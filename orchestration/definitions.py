@@ -10,6 +10,7 @@ from orchestration.defs.jobs import jobs, schedules
 from orchestration.defs.loggers import loggers
 from orchestration.defs.publish import publish_assets
 from orchestration.defs.quality import quality_assets, quality_checks
+from orchestration.defs.queue import queue_assets, queue_jobs, queue_schedules
 from orchestration.defs.resources import lead_parity_config
 from orchestration.defs.transform.assets import dbt_resource, lead_parity_dbt_models
 
@@ -21,12 +22,13 @@ defs = dg.Definitions(
         lead_parity_dbt_models,
         *quality_assets,
         *incident_assets,
+        *queue_assets,
         *publish_assets,
     ],
     asset_checks=quality_checks,
     sensors=incident_sensors,
-    jobs=[*jobs, *incident_jobs],
-    schedules=schedules,
+    jobs=[*jobs, *incident_jobs, *queue_jobs],
+    schedules=[*schedules, *queue_schedules],
     resources={"lead_parity": lead_parity_config, "dbt": dbt_resource, **live_resources},
     loggers=loggers,
     executor=dg.in_process_executor,

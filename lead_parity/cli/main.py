@@ -376,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_report)
 
     __import__("lead_parity.cli.incidents", fromlist=["add_parser"]).add_parser(sub)
+    __import__("lead_parity.cli.queue", fromlist=["add_parser"]).add_parser(sub)
+
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -1,0 +1,117 @@
+"""The in-run step: read the evidence at as_of, apply it to the store, mirror ops.review_queue.
+
+Called by the `review_queue` asset, which runs inside the warehouse's writer lane. The warehouse
+is opened once, read, written (the mirror, one transaction) and closed before any notification is
+sent, so a slow sink never holds the DuckDB file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from lead_parity.contract import Contract
+from lead_parity.pipeline.incidents.sinks import DeliverySettings
+from lead_parity.pipeline.review_queue.evidence import read_evidence
+from lead_parity.pipeline.review_queue.notify import QueueDelivery, deliver, queue_sink_names
+from lead_parity.pipeline.review_queue.settings import settings_for
+from lead_parity.pipeline.review_queue.store import ApplyResult, QueueStore, from_iso
+
+_TS = pa.timestamp("us")
+ITEM_SCHEMA = pa.schema([
+    ("item_id", pa.string()), ("kind", pa.string()), ("conversion_id", pa.string()),
+    ("opened_at", _TS), ("due_at", _TS), ("state", pa.string()), ("claimed_by", pa.string()),
+    ("resolution", pa.string()), ("escalated_at", _TS), ("owner", pa.string()),
+    ("escalation_owner", pa.string()), ("hop", pa.string()), ("conversion_type", pa.string()),
+    ("origin", pa.string()), ("intent_score", pa.float64()), ("evidence", pa.string()),
+    ("claimed_at", _TS), ("closed_at", _TS), ("closed_by", pa.string()), ("note", pa.string()),
+    ("first_seen_at", _TS), ("notified", pa.string()),
+])  # fmt: skip
+ACTION_SCHEMA = pa.schema([
+    ("seq", pa.int64()), ("item_id", pa.string()), ("action", pa.string()),
+    ("actor", pa.string()), ("at", _TS), ("resolution", pa.string()), ("note", pa.string()),
+])  # fmt: skip
+
+
+def _naive(text: str | None) -> datetime | None:
+    value = from_iso(text)
+    return value.astimezone(UTC).replace(tzinfo=None) if value else None
+
+
+def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    stamps = {f.name for f in schema if f.type == _TS}
+    return pa.Table.from_pylist(
+        [{n: (_naive(r[n]) if n in stamps else r[n]) for n in schema.names} for r in rows],
+        schema=schema,
+    )
+
+
+def mirror_to_warehouse(store: QueueStore, con: duckdb.DuckDBPyConnection) -> int:
+    """Replace ops.review_queue and ops.review_queue_actions from the store; returns items."""
+    items = _table(store.items(), ITEM_SCHEMA)
+    actions = _table(store.actions(), ACTION_SCHEMA)
+    con.register("rq_items", items)
+    con.register("rq_actions", actions)
+    try:
+        con.execute("begin")
+        try:
+            con.execute("create schema if not exists ops")
+            con.execute("create or replace table ops.review_queue as select * from rq_items")
+            con.execute(
+                "create or replace table ops.review_queue_actions as select * from rq_actions"
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.unregister("rq_items")
+        con.unregister("rq_actions")
+    return items.num_rows
+
+
+@dataclass
+class QueueRunReport:
+    applied: ApplyResult
+    mirrored: int
+    delivery: QueueDelivery
+
+    def lines(self) -> list[str]:
+        return [self.applied.line(), self.delivery.line()]
+
+
+def refresh_in_run(
+    warehouse: Path,
+    history: Path,
+    contract: Contract,
+    as_of: datetime,
+    *,
+    env: Mapping[str, str] = os.environ,
+    settings: DeliverySettings | None = None,
+    budget_s: float | None = 20.0,
+) -> QueueRunReport:
+    """Read, apply, mirror, then notify (within `budget_s`; the rest waits for the next run)."""
+    queue = settings_for(contract)
+    store = QueueStore.in_history(history)
+    con = duckdb.connect(str(warehouse))
+    try:
+        evidence = read_evidence(con, queue, as_of)
+        applied = store.apply(
+            as_of,
+            evidence,
+            hop_owners=queue.hop_owners,
+            escalation_owner=queue.escalation_owner,
+            page_within_s=queue.page_within_s,
+            sinks=queue_sink_names(env),
+        )
+        mirrored = mirror_to_warehouse(store, con)
+    finally:
+        con.close()
+    delivery = deliver(store, env, settings, budget_s=budget_s)
+    return QueueRunReport(applied, mirrored, delivery)
