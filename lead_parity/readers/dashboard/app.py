@@ -184,8 +184,7 @@ def _incidents(version: str) -> None:
         st.dataframe(frame, hide_index=True)
 
 
-def main() -> None:
-    st.set_page_config(page_title="Lead parity", layout="wide")
+def overview() -> None:
     published = _published_dir()
     try:
         version = str(resolve_snapshot(published))
@@ -214,6 +213,15 @@ def main() -> None:
         _incidents(version)
     with right:
         _dead_letters(version, ctx)
+
+
+def main() -> None:
+    st.set_page_config(page_title="Lead parity", layout="wide")
+    # The work queue is its own page: it reads and writes the review queue's SQLite store.
+    work_queue = Path(__file__).with_name("work_queue.py")
+    pages = [st.Page(overview, title="Overview", default=True),
+             st.Page(work_queue, title="Work queue", url_path="work-queue")]  # fmt: skip
+    st.navigation(pages).run()
 
 
 main()
