@@ -12,6 +12,7 @@ became visible in the input, not the run's time:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -95,8 +96,9 @@ candidates as (
     select * from dead_letters
 ),
 
-reached as (
-    select * from rq_reached
+waiting as (
+    -- Items not done yet: a reached conversion matters only if it closes one of them.
+    select * from rq_waiting
 ),
 
 final as (
@@ -109,13 +111,19 @@ final as (
         conversions.conversion_type,
         conversions.origin,
         conversions.intent_score,
-        reached.reached_at
+        {reached_at} as reached_at
     from candidates
-    inner join conversions on candidates.conversion_id = conversions.conversion_id
-    left join reached
-        on candidates.conversion_id = reached.conversion_id
-        and candidates.hop = reached.hop
+    inner join marts.fct_conversions as conversions
+        on candidates.conversion_id = conversions.conversion_id
     where candidates.hop is not null
+      and (
+          {reached_at} is null
+          or exists (
+              select 1 from waiting
+              where waiting.kind = candidates.kind
+                and waiting.conversion_id = candidates.conversion_id
+          )
+      )
 )
 
 select * from final order by kind, conversion_id
@@ -139,8 +147,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def _reached_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """(conversion_id, hop, reached_at) from fct_conversions' `<hop>_reached_at` columns."""
+def _reached_at_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """The candidate's hop's `<hop>_reached_at` column of fct_conversions, as one expression."""
     columns = {
         row[0]
         for row in con.execute(
@@ -149,24 +157,24 @@ def _reached_sql(con: duckdb.DuckDBPyConnection) -> str:
         ).fetchall()
     }
     # Hop names come from the fixed rule table (identifiers, never data), so they may be spliced.
-    parts = [
-        f"select conversion_id, '{hop}' as hop, {hop}_reached_at as reached_at "
-        f"from {CONVERSIONS} where {hop}_reached_at is not null"
+    whens = [
+        f"when '{hop}' then conversions.{hop}_reached_at"
         for hop in HOP_RULES
         if f"{hop}_reached_at" in columns
     ]
-    if not parts:
-        return (
-            "select null::varchar as conversion_id, null::varchar as hop, "
-            "null::timestamp as reached_at"
-        )
-    return " union all ".join(parts)
+    if not whens:
+        return "cast(null as timestamp)"
+    return f"(case candidates.hop {' '.join(whens)} end)"
 
 
 def read_evidence(
-    con: duckdb.DuckDBPyConnection, settings: QueueSettings, as_of: datetime
+    con: duckdb.DuckDBPyConnection,
+    settings: QueueSettings,
+    as_of: datetime,
+    waiting: Iterable[tuple[str, str]] = (),
 ) -> list[Evidence]:
-    """Every item's evidence visible at `as_of` (the marts hold only what happened by then)."""
+    """Evidence visible at `as_of` (the marts hold only what happened by then): every candidate
+    whose hop is not reached, and the reached ones among `waiting` (kind, conversion_id)."""
     chains = pa.table(
         {
             "conversion_type": list(settings.assignment_hops),
@@ -174,11 +182,16 @@ def read_evidence(
         },
         schema=pa.schema([("conversion_type", pa.string()), ("assignment_hop", pa.string())]),
     )
+    keys = list(waiting)
+    pending = pa.table(
+        {"kind": [k for k, _ in keys], "conversion_id": [c for _, c in keys]},
+        schema=pa.schema([("kind", pa.string()), ("conversion_id", pa.string())]),
+    )
     con.register("rq_chains", chains)
-    con.execute(f"create or replace temp view rq_reached as {_reached_sql(con)}")
+    con.register("rq_waiting", pending)
     try:
         rows = con.execute(
-            EVIDENCE_SQL,
+            EVIDENCE_SQL.replace("{reached_at}", _reached_at_sql(con)),
             {
                 "as_of": as_of.astimezone(UTC).replace(tzinfo=None),
                 "after_s": settings.high_intent_unassigned_after_s,
@@ -187,7 +200,7 @@ def read_evidence(
         ).fetchall()
     finally:
         con.unregister("rq_chains")
-        con.execute("drop view if exists rq_reached")
+        con.unregister("rq_waiting")
     return [
         Evidence(
             kind=r[0],

@@ -101,7 +101,8 @@ def refresh_in_run(
     store = QueueStore.in_history(history)
     con = duckdb.connect(str(warehouse))
     try:
-        evidence = read_evidence(con, queue, as_of)
+        waiting = [(r["kind"], r["conversion_id"]) for r in store.items(states=("open", "claimed"))]
+        evidence = read_evidence(con, queue, as_of, waiting)
         applied = store.apply(
             as_of,
             evidence,
