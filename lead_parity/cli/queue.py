@@ -53,6 +53,14 @@ class _Usage(Exception):
     pass
 
 
+def _cell(value: object) -> str:
+    # Store times are fixed-width ISO with microseconds; a person needs minutes.
+    text = str(value or "-")
+    if len(text) == 27 and text.endswith("Z") and text[10] == "T":
+        return f"{text[:10]} {text[11:16]}Z"
+    return text
+
+
 def cmd_list(args) -> int:
     store = _store(args)
     states = None if args.all else ("open", "claimed")
@@ -68,7 +76,7 @@ def cmd_list(args) -> int:
         return 0
     header = ("item_id", "kind", "conversion_id", "owner", "state", "claimed_by", "due_at",
               "time_left", "escalated_at")  # fmt: skip
-    table = [header] + [tuple(str(r[c] or "-") for c in header) for r in rows]
+    table = [header] + [tuple(_cell(r[c]) for c in header) for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
