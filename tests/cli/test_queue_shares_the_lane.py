@@ -85,3 +85,25 @@ def test_a_queue_run_during_the_daily_run_waits_for_the_lane_then_succeeds(tmp_p
     assert [(r[0], r[1]) for r in rows] == [("m3", "dead_letter"), ("m8", "enrichment_fallback")]
     # Escalated by the daily run (10:00) and kept by the queue run at 10:05.
     assert {r[2].isoformat() for r in rows} == {"2026-10-12T10:00:00"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_queue_job_alone_builds_a_fresh_warehouse_and_opens_items(tmp_path):
+    """What a schedule tick does when it is the first run on a warehouse (dbt's tests on
+    fct_conversions refer to the other marts, so the job builds every model)."""
+    input_dir = tmp_path / "input"
+    shutil.copytree(WORKED, input_dir)
+    warehouse = tmp_path / "wh" / "lp.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEAD_PARITY_")}
+    queue = subprocess.run(
+        [sys.executable, "-c", QUEUE_RUN, str(input_dir), str(warehouse), "2026-10-12T10:00:00Z"],
+        capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2],
+        timeout=800, check=False,
+    )  # fmt: skip
+    assert "QUEUE_RUN SUCCESS" in queue.stdout, (queue.stdout + queue.stderr)[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select conversion_id, kind from ops.review_queue order by 1").fetchall()
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert rows == [("m3", "dead_letter"), ("m8", "enrichment_fallback")]
+    assert "incidents" not in tables  # the daily run's part, not the tick's

@@ -1,10 +1,13 @@
-"""The intra-day cadence: a job that refreshes only what the queue needs, every 5 minutes.
+"""The intra-day cadence: a job that refreshes the review queue, every 5 minutes.
 
-The job is the review_queue asset with what it reads upstream (ingestion of the input folder and
-the dbt models fct_conversions is built from); the SLO checks, incidents and the published
-snapshot stay with the daily run. It carries the same writer-lane tag as every other job, so its
-runs queue behind the daily run instead of fighting for the DuckDB file. Off unless
-LEAD_PARITY_SCHEDULES names it (or says `all`); cron from LEAD_PARITY_QUEUE_CRON.
+The job is ingestion of the input folder, every dbt model with its tests, and the review_queue
+asset. Every model, not only those fct_conversions needs: dbt's tests on fct_conversions refer to
+the other marts (a fresh warehouse would fail them), and the warehouse records one as_of for all
+marts, so a subset at a newer as_of would leave the others stale behind it. The GX SLO checks,
+incidents and the published snapshot stay with the daily run. It carries the same writer-lane
+tag as every other job, so its runs queue behind the daily run instead of fighting for the
+DuckDB file. Off unless LEAD_PARITY_SCHEDULES names it (or says `all`); cron from
+LEAD_PARITY_QUEUE_CRON.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from orchestration.defs.ingest.live import GROUP as LIVE_GROUP
 from orchestration.defs.quality import quality_checks
 from orchestration.defs.queue.assets import REVIEW_QUEUE_KEY
 from orchestration.defs.resources import writer_lane_tags
+from orchestration.defs.transform.assets import lead_parity_dbt_models
 
 QUEUE_JOB_NAME = "review_queue_job"
 QUEUE_SCHEDULE_NAME = "review_queue_schedule"
@@ -27,11 +31,14 @@ DEFAULT_CRON = "*/5 * * * *"
 review_queue_job = dg.define_asset_job(
     QUEUE_JOB_NAME,
     selection=(
-        dg.AssetSelection.assets(REVIEW_QUEUE_KEY).upstream()
+        (
+            dg.AssetSelection.assets(REVIEW_QUEUE_KEY).upstream()
+            | dg.AssetSelection.assets(lead_parity_dbt_models).upstream()
+        )
         - dg.AssetSelection.groups(LIVE_GROUP, "incidents", "quality")
         - dg.AssetSelection.checks(*quality_checks)
     ),
-    description="Ingest new input, rebuild what fct_conversions needs, refresh the review queue.",
+    description="Ingest new input, build the dbt models, refresh the review queue.",
     tags=writer_lane_tags(),
 )
 
