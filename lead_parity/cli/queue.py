@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 EXIT_USAGE = 2
-DEFAULT_WAREHOUSE = "data/demo/warehouse.duckdb"
+# The deployment's warehouse (the variable Dagster's runs use), never the demo's: acting on
+# someone else's queue because one's own is missing would be worse than asking.
+WAREHOUSE_VARIABLE = "LEAD_PARITY_WAREHOUSE"
 
 
 def _store(args):
     from lead_parity.pipeline.paths import RunPaths
     from lead_parity.pipeline.review_queue import QueueStore
 
-    paths = RunPaths(Path(args.warehouse).expanduser().resolve())
+    warehouse = args.warehouse or os.environ.get(WAREHOUSE_VARIABLE, "").strip()
+    if not warehouse:
+        raise _Usage(f"queue {args.queue_command} needs --warehouse FILE (or {WAREHOUSE_VARIABLE})")
+    paths = RunPaths(Path(warehouse).expanduser().resolve())
     return QueueStore.in_history(paths.history, create=False)
 
 
@@ -116,7 +122,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sub = queue.add_subparsers(dest="queue_command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--warehouse", default=DEFAULT_WAREHOUSE)
+        p.add_argument(
+            "--warehouse", help=f"the warehouse a run wrote (default: ${WAREHOUSE_VARIABLE})"
+        )
 
     p = sub.add_parser("list", help="items not done yet, oldest due first, time left on each")
     common(p)

@@ -184,3 +184,17 @@ def test_due_clock_matches_the_kind(wh):
     for row in review_queue(wh).values():
         minutes = {"high_intent_unassigned": 30, "enrichment_fallback": 15, "dead_letter": 60}
         assert row["due_at"] - row["opened_at"] == timedelta(minutes=minutes[row["kind"]])
+
+
+def test_without_a_warehouse_the_commands_ask_for_one_instead_of_using_the_demos(tmp_path):
+    result = cli("queue", "list")
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "lead-parity: queue list needs --warehouse FILE (or LEAD_PARITY_WAREHOUSE)\n"
+    )
+    missing = cli(
+        "queue", "claim", "rq_x", "--by", "ann", "--warehouse", str(tmp_path / "no.duckdb")
+    )
+    assert missing.returncode == 2 and "run the pipeline first" in missing.stderr
+    assert missing.stderr.count("\n") == 1
