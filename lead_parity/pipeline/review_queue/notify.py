@@ -18,12 +18,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lead_parity.pipeline.incidents.sinks import (
+    SIGNATURE_HEADER,
+    TIMESTAMPED_SIGNATURE_HEADER,
     DeliverySettings,
     SinkConfigError,
     SlackSink,
     WebhookSink,
     _slack,
     _valid_url,
+    sign,
+    sign_timestamped,
 )
 from lead_parity.pipeline.review_queue.store import QueueStore
 
@@ -92,8 +96,8 @@ class QueueWebhookSink(WebhookSink):
         raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
         headers = {}
         if self._secret:
-            from lead_parity.pipeline.incidents.sinks import SIGNATURE_HEADER, sign
-
+            # The same two signatures as incident webhooks: receivers verify both the same way.
+            headers[TIMESTAMPED_SIGNATURE_HEADER] = sign_timestamped(raw, self._secret)
             headers[SIGNATURE_HEADER] = "sha256=" + sign(raw, self._secret)
         return raw, headers
 

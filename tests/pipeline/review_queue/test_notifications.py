@@ -11,6 +11,7 @@ from incidents.helpers import FAST, Receiver  # tests/pipeline/incidents: the re
 
 from lead_parity.contract import load_contract
 from lead_parity.pipeline.incidents import verify_signature
+from lead_parity.pipeline.incidents.sinks import TIMESTAMPED_SIGNATURE_HEADER, verify_timestamped
 from lead_parity.pipeline.review_queue import item_id_for, refresh_in_run
 
 from .stack import t, write_stack
@@ -61,8 +62,9 @@ def test_new_items_go_to_their_owner_and_overdue_ones_once_to_the_escalation_own
     assert sorted(s.split("*")[1] for s in default) == [
         "Overdue review item escalated to cro", "Review item for platform"]  # fmt: skip
     hooks = receivers["webhook"].accepted()
-    assert all(verify_signature(h.body, h.headers["X-Lead-Parity-Signature"], SECRET)
-               for h in hooks)  # fmt: skip
+    for hook in hooks:
+        assert verify_signature(hook.body, hook.headers["X-Lead-Parity-Signature"], SECRET)
+        assert verify_timestamped(hook.body, hook.headers[TIMESTAMPED_SIGNATURE_HEADER], SECRET)
     types = sorted(json.loads(h.body)["event_type"] for h in hooks)
     assert types == ["review_item.escalated"] + ["review_item.opened"] * 3
 
