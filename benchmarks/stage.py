@@ -157,7 +157,8 @@ def _sql_baseline(args) -> dict:
 def _model_group(name: str) -> str:
     for prefix, group in (
         ("stg_", "staging"),
-        ("int_identity", "identity"),
+        ("int_identifiers_", "identity"),
+        ("int_records_", "identity"),
         ("int_", "funnel"),
         ("fct_", "marts"),
         ("dim_", "marts"),

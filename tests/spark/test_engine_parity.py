@@ -61,8 +61,8 @@ def engines(tmp_path_factory) -> dict:
 @pytest.fixture(scope="module")
 def lead_keys(engines) -> dict:
     """DuckDB lead_key -> Spark lead_key; asserts both engines group the same records."""
-    duck = duckdb_rows(engines["duck"], "main", "int_identity__record_leads")
-    spark = spark_rows(engines["spark"], "main", "int_identity__record_leads")
+    duck = duckdb_rows(engines["duck"], "main", "int_records_resolved")
+    spark = spark_rows(engines["spark"], "main", "int_records_resolved")
     assert len(duck) == len(spark) > PERSONS
     return key_mapping(duck, spark, RECORD, "lead_key")
 

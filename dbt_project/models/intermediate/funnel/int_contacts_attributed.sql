@@ -11,7 +11,7 @@ contacts as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 

@@ -16,7 +16,7 @@ conversion_events as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 

@@ -10,7 +10,7 @@ form_submissions as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 

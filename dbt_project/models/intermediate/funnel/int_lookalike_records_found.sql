@@ -13,7 +13,7 @@ conversions as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 

@@ -23,7 +23,7 @@ users as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 

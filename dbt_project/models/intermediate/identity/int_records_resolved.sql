@@ -1,4 +1,4 @@
-{#- One lead per record: every record of int_identity__records_unioned, once (left joins on
+{#- One lead per record: every record of int_records_unioned, once (left joins on
     keys that are unique on the right). A record's lead is the component of its identifiers,
     keyed by a hash of the component's earliest identifier, so a component that only gains later
     identifiers keeps its key; a record with no unguarded identifier is a lead of its own. -#}
@@ -6,19 +6,19 @@ with
 
 records as (
 
-    select * from {{ ref('int_identity__records_unioned') }}
+    select * from {{ ref('int_records_unioned') }}
 
 ),
 
 clustered as (
 
-    select * from {{ ref('int_identity__records_clustered') }}
+    select * from {{ ref('int_records_clustered') }}
 
 ),
 
 nodes as (
 
-    select * from {{ ref('int_identity__identifiers_ranked') }}
+    select * from {{ ref('int_identifiers_ranked') }}
 
 ),
 
