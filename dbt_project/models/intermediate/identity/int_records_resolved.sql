@@ -27,8 +27,9 @@ component_keys as (
 
     select
         nodes.node_id as component_node_id,
-        {{ dbt.hash(dbt.concat(["'identifier:'", 'nodes.identifier_type', "':'", 'nodes.identifier_value'])) }}
-            as lead_key
+        {{ dbt.hash(dbt.concat([
+            "'identifier:'", 'nodes.identifier_type', "':'", 'nodes.identifier_value'
+        ])) }} as lead_key
     from nodes
     where nodes.node_id in (select clustered.component_node_id from clustered)
 
@@ -44,7 +45,9 @@ final as (
         clustered.component_node_id,
         coalesce(
             component_keys.lead_key,
-            {{ dbt.hash(dbt.concat(["'record:'", 'records.record_type', "':'", 'records.record_id'])) }}
+            {{ dbt.hash(dbt.concat([
+                "'record:'", 'records.record_type', "':'", 'records.record_id'
+            ])) }}
         ) as lead_key
     from records
     left join clustered
