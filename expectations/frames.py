@@ -49,16 +49,15 @@ def _iso_dates(series: pd.Series) -> pd.Series:
 def parity_units(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per (day, hop) total and per (day, type, origin, hop) slice with expected > 0.
 
-    Totals are summed from the slices (counts add up exactly), so it does not matter whether
-    the mart also carries its own `all` rows; those are recognised and left out of the sum.
-    Hops whose system is not in the stack (coverage unknown) are not judged at all.
+    fct_hop_parity_daily holds the slices only (SPEC section 6); the totals are summed from
+    them here, which gives exactly fct_hop_parity_daily_totals (dbt test
+    assert_parity_totals_add_up_to_slices), so the rule reads one table. A warehouse built
+    before the split still carries `all`/`all` total rows in the slice mart: they are left out
+    of the sum. Hops whose system is not in the stack (coverage unknown) are not judged at all.
     """
     mart = _read(con, "marts", "fct_hop_parity_daily", "select * from marts.fct_hop_parity_daily")
     columns = set(mart.columns)
-    keep = pd.Series(True, index=mart.index)
-    if "is_total" in columns:
-        keep &= ~mart["is_total"].fillna(False).astype(bool)
-    keep &= (mart["conversion_type"] != "all") & (mart["origin"] != "all")
+    keep = (mart["conversion_type"] != "all") | (mart["origin"] != "all")
     if "coverage" in columns:
         keep &= mart["coverage"].fillna("known") != "unknown"
     if "is_covered" in columns:

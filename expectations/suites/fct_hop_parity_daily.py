@@ -1,8 +1,9 @@
 """Parity SLO on fct_hop_parity_daily: dropped / expected per (day, hop) total and big slices.
 
-The frame holds one row per unit: `unit` is `total` (a day's hop across every type and origin)
-or `slice` (one conversion type and origin). A slice below `min_slice_volume` expected
-conversions is judged only inside its total, so one drop among ten conversions pages nobody.
+The frame holds one row per unit: `unit` is `total` (a day's hop across every type and origin,
+the rows of fct_hop_parity_daily_totals) or `slice` (one conversion type and origin, the rows of
+fct_hop_parity_daily). A slice below `min_slice_volume` expected conversions is judged only
+inside its total, so one drop among ten conversions pages nobody.
 """
 
 from __future__ import annotations

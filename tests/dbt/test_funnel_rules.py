@@ -489,7 +489,7 @@ def test_parity_counts_follow_the_chain(default_build):
             (str(r[0]), r[1]): r[2:]
             for r in con.execute(
                 "select conversion_date, hop, expected, reached, dropped, pending"
-                " from marts.fct_hop_parity_daily where is_total"
+                " from marts.fct_hop_parity_daily_totals"
             ).fetchall()
         }
     day = "2026-10-10"
@@ -563,7 +563,7 @@ def test_missing_source_is_unknown_not_dropped(tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         row = con.execute(
             "select coverage, expected, dropped, unknown, discrepancy_pct, slo_breached"
-            " from marts.fct_hop_parity_daily where is_total and hop = 'support'"
+            " from marts.fct_hop_parity_daily_totals where hop = 'support'"
         ).fetchone()
     assert row == ("unknown", 0, 0, 1, None, None)
 

@@ -81,7 +81,7 @@ def write_input(
     return folder
 
 
-# The two implementations of int_identity__records_clustered (dbt var identity_components).
+# The two implementations of int_records_clustered (dbt var identity_components).
 COMPONENTS = ["union_find", "label_propagation"]
 
 
@@ -98,7 +98,7 @@ def build(
         )  # fmt: skip
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
-            "select record_type, record_id, lead_key from int_identity__record_leads"
+            "select record_type, record_id, lead_key from int_records_resolved"
         ).fetchall()
     return {(record_type, record_id): lead_key for record_type, record_id, lead_key in rows}
 
@@ -231,8 +231,8 @@ def test_role_account_email_links_nothing(stack):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         guarded = con.execute(
             "select records.record_id, collected.is_guarded "
-            "from int_identity__identifiers_collected as collected "
-            "join int_identity__records_unioned as records using (record_code) "
+            "from int_identifiers_collected as collected "
+            "join int_records_unioned as records using (record_code) "
             "where collected.identifier_value = 'info@acme.com' order by records.record_id"
         ).fetchall()
     assert guarded == [("r1", True), ("r2", True)]
@@ -340,7 +340,7 @@ def test_lead_key_survives_a_second_run_with_new_later_identifiers(stack, tmp_pa
 
 
 def load_clustering_model():
-    path = DBT_PROJECT / "models/intermediate/identity/int_identity__records_clustered.py"
+    path = DBT_PROJECT / "models/intermediate/identity/int_records_clustered.py"
     spec = importlib.util.spec_from_file_location("identifiers_clustered", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -468,13 +468,13 @@ def test_identity_resolves_a_million_persons_within_a_minute(tmp_path):
     write_scale_landed(tmp_path, persons)
     env = dbt_env(tmp_path)
     command = [
-        str(DBT), "run", "--select", "+int_identity__record_leads",
+        str(DBT), "run", "--select", "+int_records_resolved",
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
     ]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads((tmp_path / "dbt_target" / "run_results.json").read_text())["results"]
-    identity = [r for r in results if r["unique_id"].split(".")[-1].startswith("int_identity__")]
+    identity = [r for r in results if r["unique_id"].startswith("model.lead_parity.int_")]
     # Wall time from the first identity model's start to the last one's end (two run in parallel).
     steps = [t for r in identity for t in r["timing"] if t["name"] == "execute"]
     started = min(datetime.fromisoformat(t["started_at"].rstrip("Z")) for t in steps)
@@ -484,8 +484,8 @@ def test_identity_resolves_a_million_persons_within_a_minute(tmp_path):
     print(f"identity models at {persons} persons: {seconds:.1f} s wall; {per_model}")
     with duckdb.connect(env["LEAD_PARITY_WAREHOUSE"], read_only=True) as con:
         leads, edges = con.execute(
-            "select (select count(distinct lead_key) from int_identity__record_leads), "
-            "(select count(*) from int_identity__identifiers_collected where not is_guarded)"
+            "select (select count(distinct lead_key) from int_records_resolved), "
+            "(select count(*) from int_identifiers_collected where not is_guarded)"
         ).fetchone()
     assert leads == persons
     assert edges > 3 * persons

@@ -28,8 +28,8 @@ def outcomes(tmp_path_factory):
     results = evaluate_all(warehouse, load_contract(), AS_OF, None)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         mart_totals = con.execute(
-            "select hop, slo_breached, slo_critical from marts.fct_hop_parity_daily "
-            "where is_total and expected > 0"
+            "select hop, slo_breached, slo_critical from marts.fct_hop_parity_daily_totals "
+            "where expected > 0"
         ).fetchall()
     return results, mart_totals
 

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.spark
 PERSONS = 300
 SEED = 11
 MARTS = (
-    "fct_conversions", "dim_leads", "fct_hop_parity_daily", "fct_assignment_latency_daily",
-    "fct_dead_letters_daily", "rpt_dropped_leads",
+    "fct_conversions", "dim_leads", "fct_hop_parity_daily", "fct_hop_parity_daily_totals",
+    "fct_assignment_latency_daily", "fct_dead_letters_daily", "rpt_dropped_leads",
 )  # fmt: skip
 OPS = ("ingestion_ledger", "quarantined_records", "source_coverage")
 RECORD = ("record_type", "record_id")
@@ -61,8 +61,8 @@ def engines(tmp_path_factory) -> dict:
 @pytest.fixture(scope="module")
 def lead_keys(engines) -> dict:
     """DuckDB lead_key -> Spark lead_key; asserts both engines group the same records."""
-    duck = duckdb_rows(engines["duck"], "main", "int_identity__record_leads")
-    spark = spark_rows(engines["spark"], "main", "int_identity__record_leads")
+    duck = duckdb_rows(engines["duck"], "main", "int_records_resolved")
+    spark = spark_rows(engines["spark"], "main", "int_records_resolved")
     assert len(duck) == len(spark) > PERSONS
     return key_mapping(duck, spark, RECORD, "lead_key")
 
@@ -93,7 +93,10 @@ def test_fct_hop_parity_daily_is_identical(engines):
     assert as_multiset(duck) == as_multiset(spark)
 
 
-@pytest.mark.parametrize("table", ["fct_assignment_latency_daily", "fct_dead_letters_daily"])
+@pytest.mark.parametrize(
+    "table",
+    ["fct_hop_parity_daily_totals", "fct_assignment_latency_daily", "fct_dead_letters_daily"],
+)
 def test_other_marts_are_identical(engines, table):
     duck = duckdb_rows(engines["duck"], "marts", table)
     assert duck

@@ -2,8 +2,8 @@
     integers instead of strings at millions of rows: record_code names a record (type + id),
     identifier_code an identifier (type + value). Collisions are possible in theory (about 3e-7
     for 3.5 million records, 4e-7 for 4 million identifiers); a test on each code
-    (unique record_code on int_identity__record_leads, unique identifier_code on
-    int_identity__identifiers_ranked) fails the build instead of silently merging two of them. -#}
+    (unique record_code on int_records_resolved, unique identifier_code on
+    int_identifiers_ranked) fails the build instead of silently merging two of them. -#}
 {% macro record_code(record_type, record_id) -%}
     {{ hash_code(record_type, record_id) }}
 {%- endmacro %}

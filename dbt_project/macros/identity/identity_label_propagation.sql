@@ -1,5 +1,5 @@
 {#- Connected components of the bipartite record/identifier graph by SQL label propagation, for
-    adapters that cannot run the numpy union-find (int_identity__records_clustered.py).
+    adapters that cannot run the numpy union-find (int_records_clustered.py).
 
     `edges` holds (record_code, node_id) pairs. Every identifier node starts labelled with itself;
     each round (1) gives every record the smallest label among its identifiers and every

@@ -2,13 +2,13 @@ with
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 
 collected as (
 
-    select * from {{ ref('int_identity__identifiers_collected') }}
+    select * from {{ ref('int_identifiers_collected') }}
 
 ),
 

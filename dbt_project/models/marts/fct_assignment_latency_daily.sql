@@ -24,7 +24,7 @@ hops as (
 
 assignable_types as (
 
-    select distinct conversion_hops.conversion_type as conversion_type
+    select distinct conversion_hops.conversion_type
     from conversion_hops
     inner join hops
         on conversion_hops.hop = hops.hop

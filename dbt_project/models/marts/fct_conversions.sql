@@ -11,26 +11,26 @@ conversions as (
 final as (
 
     select
-        conversions.conversion_id as conversion_id,
-        conversions.lead_key as lead_key,
-        conversions.conversion_type as conversion_type,
-        conversions.event_name as event_name,
-        conversions.origin as origin,
-        conversions.converted_at as converted_at,
-        conversions.conversion_date as conversion_date,
+        conversions.conversion_id,
+        conversions.lead_key,
+        conversions.conversion_type,
+        conversions.event_name,
+        conversions.origin,
+        conversions.converted_at,
+        conversions.conversion_date,
         {% for hop in var('hops') %}
-        conversions.{{ hop }}_reached_at as {{ hop }}_reached_at,
+            conversions.{{ hop }}_reached_at,
         {% endfor %}
-        conversions.status as status,
-        conversions.stalled_at_hop as stalled_at_hop,
-        conversions.dropped_at_hop as dropped_at_hop,
-        conversions.root_cause as root_cause,
+        conversions.status,
+        conversions.stalled_at_hop,
+        conversions.dropped_at_hop,
+        conversions.root_cause,
         case when conversions.status = 'dropped' then conversions.stalled_hop_owner end as owner,
         conversions.is_late as late,
-        conversions.intent_score as intent_score,
-        conversions.value_usd as value_usd,
-        conversions.assignment_reached_at as assignment_reached_at,
-        conversions.assignment_latency_s as assignment_latency_s
+        conversions.intent_score,
+        conversions.value_usd,
+        conversions.assignment_reached_at,
+        conversions.assignment_latency_s
     from conversions
 
 )

@@ -53,15 +53,16 @@ final as (
 
     select
         cast(dead_letters.dead_lettered_at as date) as date,
-        dead_letters.hop as hop,
+        dead_letters.hop,
         count(*) as dead_lettered,
         count(replays.conversion_id) as replayed,
         cast(100 as {{ type_double() }}) * count(replays.conversion_id) / count(*)
             as replay_success_pct
     from dead_letters
     left join replays
-        on dead_letters.conversion_id = replays.conversion_id
-        and dead_letters.hop = replays.hop
+        on
+            dead_letters.conversion_id = replays.conversion_id
+            and dead_letters.hop = replays.hop
     group by
         cast(dead_letters.dead_lettered_at as date),
         dead_letters.hop

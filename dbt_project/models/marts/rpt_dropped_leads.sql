@@ -17,28 +17,30 @@ lead_emails as (
 
 dropped as (
 
-    select * from conversions where status = 'dropped'
+    select * from conversions
+    where status = 'dropped'
 
 ),
 
 final as (
 
     select
-        dropped.conversion_id as conversion_id,
-        dropped.lead_key as lead_key,
+        dropped.conversion_id,
+        dropped.lead_key,
         coalesce(dropped.email, lead_emails.email) as email,
-        dropped.conversion_type as conversion_type,
-        dropped.origin as origin,
-        dropped.converted_at as converted_at,
-        dropped.dropped_at_hop as dropped_at_hop,
-        dropped.root_cause as root_cause,
+        dropped.conversion_type,
+        dropped.origin,
+        dropped.converted_at,
+        dropped.dropped_at_hop,
+        dropped.root_cause,
         dropped.stalled_hop_owner as owner,
-        dropped.intent_score as intent_score,
-        dropped.value_usd as value_usd
+        dropped.intent_score,
+        dropped.value_usd
     from dropped
     left join lead_emails
-        on dropped.lead_key = lead_emails.lead_key
-        and lead_emails.email_rank = 1
+        on
+            dropped.lead_key = lead_emails.lead_key
+            and lead_emails.email_rank = 1
 
 )
 

@@ -2,6 +2,7 @@
 -- Columns come from the adapter (not information_schema, which Spark lacks); one row per offender.
 -- depends_on: {{ ref('fct_conversions') }}
 -- depends_on: {{ ref('fct_hop_parity_daily') }}
+-- depends_on: {{ ref('fct_hop_parity_daily_totals') }}
 -- depends_on: {{ ref('fct_assignment_latency_daily') }}
 -- depends_on: {{ ref('fct_dead_letters_daily') }}
 -- depends_on: {{ ref('dim_leads') }}

@@ -20,9 +20,7 @@ first_hop_counts as (
         conversion_date,
         sum(expected + pending + unknown) as arrived
     from parity
-    where
-        not is_total
-        and hop_order = 1
+    where hop_order = 1
     group by conversion_date
 
 ),

@@ -3,13 +3,13 @@ with
 
 collected as (
 
-    select * from {{ ref('int_identity__identifiers_collected') }}
+    select * from {{ ref('int_identifiers_collected') }}
 
 ),
 
 nodes as (
 
-    select * from {{ ref('int_identity__identifiers_ranked') }}
+    select * from {{ ref('int_identifiers_ranked') }}
 
 ),
 

@@ -5,13 +5,13 @@ with
 
 collected as (
 
-    select * from {{ ref('int_identity__identifiers_collected') }}
+    select * from {{ ref('int_identifiers_collected') }}
 
 ),
 
 clustered as (
 
-    select * from {{ ref('int_identity__records_clustered') }}
+    select * from {{ ref('int_records_clustered') }}
 
 ),
 

@@ -108,16 +108,6 @@ def hop_owners(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {}
 
 
-def _total_filter(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """SQL predicates selecting the (day, hop) total rows and the slice rows of parity."""
-    if "is_total" in _columns(con, "marts.fct_hop_parity_daily"):
-        return "is_total", "not is_total"
-    return (
-        "conversion_type = 'all' and origin = 'all'",
-        "not (conversion_type = 'all' and origin = 'all')",
-    )
-
-
 def headline(con: duckdb.DuckDBPyConnection, since: date) -> dict[str, float]:
     """Conversions by status, dropped value and the share of conversions that were dropped."""
     figures = {"conversions": 0, "delivered": 0, "pending": 0, "dropped": 0, "late": 0}
@@ -146,7 +136,6 @@ def funnel(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
     columns = ["conversion_type", "hop", "hop_order", "expected", "reached", "dropped", "pending"]
     if not has_table(con, "marts.fct_hop_parity_daily"):
         return pd.DataFrame(columns=columns)
-    _, slices = _total_filter(con)
     has_order = "hop_order" in _columns(con, "marts.fct_hop_parity_daily")
     order_col = "min(hop_order)" if has_order else "0"
     frame = con.execute(
@@ -155,7 +144,7 @@ def funnel(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
             sum(expected) as expected, sum(reached) as reached,
             sum(dropped) as dropped, sum(pending) as pending
         from marts.fct_hop_parity_daily
-        where {slices} and conversion_date >= ?
+        where conversion_date >= ?
         group by conversion_type, hop
         """,
         [since],
@@ -172,17 +161,13 @@ def _sort_hops(frame: pd.DataFrame, order: list[str], first: list[str]) -> pd.Da
 def daily_parity(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
     """Per day and hop (all types and origins): expected, dropped, discrepancy_pct."""
     columns = ["conversion_date", "hop", "expected", "dropped", "discrepancy_pct"]
-    if not has_table(con, "marts.fct_hop_parity_daily"):
+    if not has_table(con, "marts.fct_hop_parity_daily_totals"):
         return pd.DataFrame(columns=columns)
-    totals, _ = _total_filter(con)
     return con.execute(
-        f"""
-        select conversion_date, hop, sum(expected) as expected, sum(dropped) as dropped,
-            case when sum(expected) > 0 then 100.0 * sum(dropped) / sum(expected) end
-                as discrepancy_pct
-        from marts.fct_hop_parity_daily
-        where {totals} and conversion_date >= ?
-        group by conversion_date, hop
+        """
+        select conversion_date, hop, expected, dropped, discrepancy_pct
+        from marts.fct_hop_parity_daily_totals
+        where conversion_date >= ?
         order by conversion_date, hop
         """,
         [since],
@@ -194,14 +179,13 @@ def parity_by_campaign(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFr
     columns = ["hop", "origin", "expected", "dropped", "discrepancy_pct"]
     if not has_table(con, "marts.fct_hop_parity_daily"):
         return pd.DataFrame(columns=columns)
-    _, slices = _total_filter(con)
     frame = con.execute(
-        f"""
+        """
         select hop, origin, sum(expected) as expected, sum(dropped) as dropped,
             case when sum(expected) > 0 then 100.0 * sum(dropped) / sum(expected) end
                 as discrepancy_pct
         from marts.fct_hop_parity_daily
-        where {slices} and conversion_date >= ?
+        where conversion_date >= ?
         group by hop, origin
         """,
         [since],

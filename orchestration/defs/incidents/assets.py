@@ -12,6 +12,7 @@ INCIDENTS_KEY = dg.AssetKey("incidents")
 # The marts the SLO evaluations judge and the samples come from (SPEC section 6).
 MART_KEYS = (
     dg.AssetKey("fct_hop_parity_daily"),
+    dg.AssetKey("fct_hop_parity_daily_totals"),
     dg.AssetKey("rpt_dropped_leads"),
     dg.AssetKey("fct_assignment_latency_daily"),
     dg.AssetKey("fct_dead_letters_daily"),

@@ -19,6 +19,7 @@ MART_KEYS = tuple(
         "dim_leads",
         "fct_conversions",
         "fct_hop_parity_daily",
+        "fct_hop_parity_daily_totals",
         "fct_assignment_latency_daily",
         "fct_dead_letters_daily",
         "rpt_dropped_leads",

@@ -69,7 +69,12 @@ def _launch(job, request: dg.RunRequest, instance, config) -> dg.ExecuteInProces
 def test_incidents_asset_is_exposed_with_its_mart_dependencies():
     assert incident_assets == [incidents]
     deps = {k.to_user_string() for k in incidents.asset_deps[dg.AssetKey("incidents")]}
-    assert {"fct_hop_parity_daily", "rpt_dropped_leads", "slo_evaluations"} <= deps
+    assert {
+        "fct_hop_parity_daily",
+        "fct_hop_parity_daily_totals",
+        "rpt_dropped_leads",
+        "slo_evaluations",
+    } <= deps
 
 
 def test_the_sensor_launches_one_delivery_run_that_sends_once_and_a_later_tick_skips(

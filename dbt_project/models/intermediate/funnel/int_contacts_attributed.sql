@@ -11,7 +11,7 @@ contacts as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 
@@ -24,9 +24,9 @@ settings as (
 final as (
 
     select
-        contacts.contact_id as contact_id,
-        record_leads.lead_key as lead_key,
-        contacts.created_at as created_at,
+        contacts.contact_id,
+        record_leads.lead_key,
+        contacts.created_at,
         case
             when contacts.owner_id is not null and contacts.owner_assigned_at <= settings.as_of
                 then contacts.owner_assigned_at
@@ -36,8 +36,9 @@ final as (
         {{ funnel_email_domain('contacts.email') }} as email_domain
     from contacts
     inner join record_leads
-        on record_leads.record_type = 'contact'
-        and contacts.contact_id = record_leads.record_id
+        on
+            record_leads.record_type = 'contact'
+            and contacts.contact_id = record_leads.record_id
     cross join settings
     where contacts.created_at <= settings.as_of
 

@@ -24,17 +24,17 @@ support_hops as (
 matched_hops as (
 
     {% for relation in ['marketing_hops', 'crm_hops', 'support_hops'] %}
-    select
-        conversion_id,
-        hop,
-        hop_order,
-        is_assignment_hop,
-        reached_at,
-        reached_at is not null as is_reached,
-        coalesce(reached_at > sla_deadline_at, false) as is_late,
-        has_record
-    from {{ relation }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            conversion_id,
+            hop,
+            hop_order,
+            is_assignment_hop,
+            reached_at,
+            reached_at is not null as is_reached,
+            coalesce(reached_at > sla_deadline_at, false) as is_late,
+            has_record
+        from {{ relation }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

@@ -37,7 +37,7 @@ chain_terms as (
 
     -- Per conversion type: the hop whose reach is the assignment (the chain's last assignment hop).
     select
-        conversion_hops.conversion_type as conversion_type,
+        conversion_hops.conversion_type,
         max(
             case when hops.hop_kind = 'assignment' then conversion_hops.hop_order end
         ) as assignment_hop_order
@@ -51,17 +51,17 @@ chain_terms as (
 final as (
 
     select
-        conversions.conversion_id as conversion_id,
-        conversions.lead_key as lead_key,
-        conversions.conversion_type as conversion_type,
-        conversions.converted_at as converted_at,
-        conversion_hops.hop as hop,
-        conversion_hops.hop_order as hop_order,
-        hops.hop_kind as hop_kind,
-        hops.drop_after_s as drop_after_s,
-        hops.sla_s as sla_s,
-        hops.owner as owner,
-        hops.source_system as source_system,
+        conversions.conversion_id,
+        conversions.lead_key,
+        conversions.conversion_type,
+        conversions.converted_at,
+        conversion_hops.hop,
+        conversion_hops.hop_order,
+        hops.hop_kind,
+        hops.drop_after_s,
+        hops.sla_s,
+        hops.owner,
+        hops.source_system,
         coalesce(source_manifests.is_present, false) as is_covered,
         coalesce(conversion_hops.hop_order = chain_terms.assignment_hop_order, false)
             as is_assignment_hop,

@@ -25,14 +25,17 @@ final as (
             when conversions.status <> 'dropped' then null
             when conversions.stalled_hop_kind = 'record' and lookalikes.conversion_id is not null
                 then 'identity_mismatch'
-            when conversions.stalled_hop_kind = 'record'
+            when
+                conversions.stalled_hop_kind = 'record'
                 and conversions.stalled_hop_receipts > 0
                 and conversions.stalled_hop_successful_receipts = 0
                 then 'integration_failure'
-            when conversions.stalled_hop_kind = 'record'
+            when
+                conversions.stalled_hop_kind = 'record'
                 and conversions.stalled_hop_successful_receipts > 0
                 then 'silent_drop'
-            when conversions.stalled_hop_kind = 'assignment'
+            when
+                conversions.stalled_hop_kind = 'assignment'
                 and conversions.stalled_enrichment_receipts > 0
                 and conversions.stalled_enrichment_successful_receipts = 0
                 then 'enrichment_failure'
@@ -46,4 +49,6 @@ final as (
 
 )
 
-select * from final
+-- final passes int_conversions_statused's columns on (one per hop of var('hops')); sqlfluff
+-- cannot count a wildcard over a ref, and listing them would restate that model.
+select * from final  -- noqa: AM04

@@ -16,7 +16,7 @@ conversion_events as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 
@@ -30,13 +30,13 @@ conversion_messages as (
 
     select
         messages.message_id as conversion_id,
-        messages.event_name as event_name,
-        conversion_events.conversion_type as conversion_type,
-        conversion_events.value_usd as value_usd,
-        messages.origin as origin,
+        messages.event_name,
+        conversion_events.conversion_type,
+        conversion_events.value_usd,
+        messages.origin,
         messages.sent_at as converted_at,
-        messages.intent_score as intent_score,
-        messages.email as email
+        messages.intent_score,
+        messages.email
     from messages
     inner join conversion_events
         on messages.event_name = conversion_events.event_name
@@ -50,21 +50,22 @@ conversion_messages as (
 final as (
 
     select
-        conversion_messages.conversion_id as conversion_id,
-        record_leads.lead_key as lead_key,
-        conversion_messages.event_name as event_name,
-        conversion_messages.conversion_type as conversion_type,
-        conversion_messages.origin as origin,
-        conversion_messages.converted_at as converted_at,
+        conversion_messages.conversion_id,
+        record_leads.lead_key,
+        conversion_messages.event_name,
+        conversion_messages.conversion_type,
+        conversion_messages.origin,
+        conversion_messages.converted_at,
         cast(conversion_messages.converted_at as date) as conversion_date,
-        conversion_messages.intent_score as intent_score,
-        conversion_messages.value_usd as value_usd,
-        conversion_messages.email as email
+        conversion_messages.intent_score,
+        conversion_messages.value_usd,
+        conversion_messages.email
     from conversion_messages
     -- One row per record (identity's grain), so this join cannot fan out.
     left join record_leads
-        on record_leads.record_type = 'segment_message'
-        and conversion_messages.conversion_id = record_leads.record_id
+        on
+            record_leads.record_type = 'segment_message'
+            and conversion_messages.conversion_id = record_leads.record_id
 
 )
 

@@ -49,7 +49,8 @@ settings as (
 
 enrichment_receipts as (
 
-    select * from receipts where hop = 'enrichment'
+    select * from receipts
+    where hop = 'enrichment'
 
 ),
 
@@ -67,7 +68,7 @@ hop_rollup as (
         ) as stalled_code,
         max(case when is_late then 1 else 0 end) = 1 as has_late_hop,
         {%- for hop in var('hops') %}
-        max(case when hop = '{{ hop }}' then reached_at end) as {{ hop }}_reached_at,
+            max(case when hop = '{{ hop }}' then reached_at end) as {{ hop }}_reached_at,
         {%- endfor %}
         max(case when is_assignment_hop then reached_at end) as assignment_reached_at
     from conversion_hops
@@ -78,12 +79,12 @@ hop_rollup as (
 hop_terms as (
 
     select
-        chain_hops.conversion_type as conversion_type,
-        chain_hops.hop_order as hop_order,
-        chain_hops.hop as hop,
-        hops.hop_kind as hop_kind,
-        hops.drop_after_s as drop_after_s,
-        hops.owner as owner,
+        chain_hops.conversion_type,
+        chain_hops.hop_order,
+        chain_hops.hop,
+        hops.hop_kind,
+        hops.drop_after_s,
+        hops.owner,
         coalesce(source_manifests.is_present, false) as is_covered
     from chain_hops
     inner join hops
@@ -97,11 +98,11 @@ rolled_up as (
 
     select
         conversions.*,
-        hop_rollup.has_late_hop as has_late_hop,
+        hop_rollup.has_late_hop,
         {%- for hop in var('hops') %}
-        hop_rollup.{{ hop }}_reached_at as {{ hop }}_reached_at,
+            hop_rollup.{{ hop }}_reached_at,
         {%- endfor %}
-        hop_rollup.assignment_reached_at as assignment_reached_at,
+        hop_rollup.assignment_reached_at,
         cast(floor(hop_rollup.stalled_code / 2) as {{ dbt.type_int() }}) as stalled_hop_order,
         hop_rollup.stalled_code - 2 * floor(hop_rollup.stalled_code / 2) = 1 as stalled_has_record
     from conversions
@@ -126,15 +127,17 @@ judged as (
         case
             when hop_terms.hop is null then 'delivered'
             when not hop_terms.is_covered then 'unknown'
-            when settings.as_of
+            when
+                settings.as_of
                 > {{ dbt.dateadd('second', 'hop_terms.drop_after_s', 'rolled_up.converted_at') }}
                 then 'dropped'
             else 'pending'
         end as status
     from rolled_up
     left join hop_terms
-        on rolled_up.conversion_type = hop_terms.conversion_type
-        and rolled_up.stalled_hop_order = hop_terms.hop_order
+        on
+            rolled_up.conversion_type = hop_terms.conversion_type
+            and rolled_up.stalled_hop_order = hop_terms.hop_order
     cross join settings
 
 ),
@@ -142,24 +145,24 @@ judged as (
 final as (
 
     select
-        judged.conversion_id as conversion_id,
-        judged.lead_key as lead_key,
-        judged.event_name as event_name,
-        judged.conversion_type as conversion_type,
-        judged.origin as origin,
-        judged.converted_at as converted_at,
-        judged.conversion_date as conversion_date,
-        judged.intent_score as intent_score,
-        judged.value_usd as value_usd,
-        judged.email as email,
-        judged.status as status,
-        judged.stalled_at_hop as stalled_at_hop,
-        judged.stalled_hop_order as stalled_hop_order,
-        judged.stalled_hop_kind as stalled_hop_kind,
-        judged.stalled_hop_owner as stalled_hop_owner,
-        judged.stalled_window_start_at as stalled_window_start_at,
-        judged.stalled_window_end_at as stalled_window_end_at,
-        judged.stalled_drop_deadline_at as stalled_drop_deadline_at,
+        judged.conversion_id,
+        judged.lead_key,
+        judged.event_name,
+        judged.conversion_type,
+        judged.origin,
+        judged.converted_at,
+        judged.conversion_date,
+        judged.intent_score,
+        judged.value_usd,
+        judged.email,
+        judged.status,
+        judged.stalled_at_hop,
+        judged.stalled_hop_order,
+        judged.stalled_hop_kind,
+        judged.stalled_hop_owner,
+        judged.stalled_window_start_at,
+        judged.stalled_window_end_at,
+        judged.stalled_drop_deadline_at,
         coalesce(judged.stalled_has_record, false) as stalled_has_record,
         coalesce(hop_receipts.receipts, 0) as stalled_hop_receipts,
         coalesce(hop_receipts.successful_receipts, 0) as stalled_hop_successful_receipts,
@@ -167,16 +170,17 @@ final as (
         coalesce(enrichment_receipts.successful_receipts, 0)
             as stalled_enrichment_successful_receipts,
         {%- for hop in var('hops') %}
-        judged.{{ hop }}_reached_at as {{ hop }}_reached_at,
+            judged.{{ hop }}_reached_at,
         {%- endfor %}
         judged.stalled_at_hop is null and judged.has_late_hop as is_late,
-        judged.assignment_reached_at as assignment_reached_at,
+        judged.assignment_reached_at,
         {{ dbt.datediff('judged.converted_at', 'judged.assignment_reached_at', 'second') }}
             as assignment_latency_s
     from judged
     left join receipts as hop_receipts
-        on judged.conversion_id = hop_receipts.conversion_id
-        and judged.stalled_at_hop = hop_receipts.hop
+        on
+            judged.conversion_id = hop_receipts.conversion_id
+            and judged.stalled_at_hop = hop_receipts.hop
     -- Equality only: a condition on one side alone would turn the hash join into a loop join.
     left join enrichment_receipts
         on judged.conversion_id = enrichment_receipts.conversion_id

@@ -19,8 +19,8 @@ contacts as (
 lead_contacts as (
 
     select
-        conversion_hops.conversion_id as conversion_id,
-        conversion_hops.hop as hop,
+        conversion_hops.conversion_id,
+        conversion_hops.hop,
         min(conversion_hops.hop_order) as hop_order,
         min(conversion_hops.sla_deadline_at) as sla_deadline_at,
         max(case when conversion_hops.is_assignment_hop then 1 else 0 end) = 1

@@ -10,7 +10,7 @@ form_submissions as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 
@@ -23,17 +23,18 @@ settings as (
 final as (
 
     select
-        form_submissions.submission_key as submission_key,
-        record_leads.lead_key as lead_key,
-        form_submissions.submitted_at as submitted_at,
+        form_submissions.submission_key,
+        record_leads.lead_key,
+        form_submissions.submitted_at,
         {{ funnel_name_key('form_submissions.first_name', 'form_submissions.last_name') }}
             as name_key,
         {{ funnel_company_key('form_submissions.company') }} as company_key,
         {{ funnel_email_domain('form_submissions.email') }} as email_domain
     from form_submissions
     inner join record_leads
-        on record_leads.record_type = 'form_submission'
-        and form_submissions.submission_key = record_leads.record_id
+        on
+            record_leads.record_type = 'form_submission'
+            and form_submissions.submission_key = record_leads.record_id
     cross join settings
     where form_submissions.submitted_at <= settings.as_of
 

@@ -1,6 +1,6 @@
-{#- The emails of every lead with a dropped conversion that carried no email, ranked by when each was first seen (then
-    alphabetically), so rpt_dropped_leads can name the lead's first-seen email when the
-    conversion carried none. One row per (lead_key, email). -#}
+{#- The emails of every lead with a dropped conversion that carried no email, ranked by when
+    each was first seen (then alphabetically), so rpt_dropped_leads can name the lead's
+    first-seen email when the conversion carried none. One row per (lead_key, email). -#}
 with
 
 conversions as (
@@ -11,7 +11,7 @@ conversions as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 
@@ -48,12 +48,13 @@ settings as (
 dropped_lead_records as (
 
     select
-        record_leads.record_type as record_type,
-        record_leads.record_id as record_id,
-        record_leads.lead_key as lead_key
+        record_leads.record_type,
+        record_leads.record_id,
+        record_leads.lead_key
     from record_leads
     where record_leads.lead_key in (
-        select lead_key from conversions where status = 'dropped' and email is null
+        select conversions.lead_key from conversions
+        where conversions.status = 'dropped' and conversions.email is null
     )
 
 ),
@@ -61,8 +62,8 @@ dropped_lead_records as (
 sightings as (
 
     select
-        dropped_lead_records.lead_key as lead_key,
-        messages.email as email,
+        dropped_lead_records.lead_key,
+        messages.email,
         messages.sent_at as seen_at
     from dropped_lead_records
     inner join messages
@@ -72,8 +73,8 @@ sightings as (
     union all
 
     select
-        dropped_lead_records.lead_key as lead_key,
-        form_submissions.email as email,
+        dropped_lead_records.lead_key,
+        form_submissions.email,
         form_submissions.submitted_at as seen_at
     from dropped_lead_records
     inner join form_submissions
@@ -83,8 +84,8 @@ sightings as (
     union all
 
     select
-        dropped_lead_records.lead_key as lead_key,
-        contacts.email as email,
+        dropped_lead_records.lead_key,
+        contacts.email,
         contacts.created_at as seen_at
     from dropped_lead_records
     inner join contacts
@@ -94,8 +95,8 @@ sightings as (
     union all
 
     select
-        dropped_lead_records.lead_key as lead_key,
-        zendesk_users.email as email,
+        dropped_lead_records.lead_key,
+        zendesk_users.email,
         zendesk_users.updated_at as seen_at
     from dropped_lead_records
     inner join zendesk_users
@@ -107,8 +108,8 @@ sightings as (
 first_sightings as (
 
     select
-        sightings.lead_key as lead_key,
-        sightings.email as email,
+        sightings.lead_key,
+        sightings.email,
         min(sightings.seen_at) as first_seen_at
     from sightings
     cross join settings

@@ -13,7 +13,7 @@ conversions as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 
@@ -78,9 +78,9 @@ dropped_leads as (
 dropped_lead_records as (
 
     select
-        record_leads.record_type as record_type,
-        record_leads.record_id as record_id,
-        record_leads.lead_key as lead_key
+        record_leads.record_type,
+        record_leads.record_id,
+        record_leads.lead_key
     from record_leads
     inner join dropped_leads
         on record_leads.lead_key = dropped_leads.lead_key
@@ -90,7 +90,7 @@ dropped_lead_records as (
 lead_traits as (
 
     select
-        dropped_lead_records.lead_key as lead_key,
+        dropped_lead_records.lead_key,
         {{ funnel_name_key('messages.first_name', 'messages.last_name') }} as name_key,
         {{ funnel_company_key('messages.company') }} as company_key,
         {{ funnel_email_domain('messages.email') }} as email_domain
@@ -104,46 +104,67 @@ lead_traits as (
 
     union all
 
-    select lead_key, name_key, company_key, email_domain
+    select
+        lead_key,
+        name_key,
+        company_key,
+        email_domain
     from form_submissions
-    where lead_key in (select lead_key from dropped_leads)
-
-    union all
-
-    select lead_key, name_key, company_key, email_domain
-    from contacts
-    where lead_key in (select lead_key from dropped_leads)
+    where form_submissions.lead_key in (select dropped_leads.lead_key from dropped_leads)
 
     union all
 
     select
-        dropped_lead_records.lead_key as lead_key,
+        lead_key,
+        name_key,
+        company_key,
+        email_domain
+    from contacts
+    where contacts.lead_key in (select dropped_leads.lead_key from dropped_leads)
+
+    union all
+
+    select
+        dropped_lead_records.lead_key,
         {{ funnel_full_name_key('zendesk_users.name') }} as name_key,
         null as company_key,
         {{ funnel_email_domain('zendesk_users.email') }} as email_domain
     from dropped_lead_records
     inner join zendesk_users
-        on dropped_lead_records.record_id
-        = cast(zendesk_users.user_id as {{ dbt.type_string() }})
+        on
+            dropped_lead_records.record_id
+            = cast(zendesk_users.user_id as {{ dbt.type_string() }})
     where dropped_lead_records.record_type = 'zendesk_user'
 
 ),
 
 lead_names as (
 
-    select distinct lead_key, name_key from lead_traits where name_key is not null
+    select distinct
+        lead_key,
+        name_key
+    from lead_traits
+    where name_key is not null
 
 ),
 
 lead_companies as (
 
-    select distinct lead_key, company_key from lead_traits where company_key is not null
+    select distinct
+        lead_key,
+        company_key
+    from lead_traits
+    where company_key is not null
 
 ),
 
 lead_domains as (
 
-    select distinct lead_key, email_domain from lead_traits where email_domain is not null
+    select distinct
+        lead_key,
+        email_domain
+    from lead_traits
+    where email_domain is not null
 
 ),
 
@@ -190,16 +211,17 @@ candidate_records as (
 name_hits as (
 
     select distinct
-        dropped.conversion_id as conversion_id,
-        dropped.lead_key as lead_key,
-        candidate_records.company_key as company_key,
-        candidate_records.email_domain as email_domain
+        dropped.conversion_id,
+        dropped.lead_key,
+        candidate_records.company_key,
+        candidate_records.email_domain
     from dropped
     inner join lead_names
         on dropped.lead_key = lead_names.lead_key
     inner join candidate_records
-        on dropped.hop = candidate_records.hop
-        and lead_names.name_key = candidate_records.name_key
+        on
+            dropped.hop = candidate_records.hop
+            and lead_names.name_key = candidate_records.name_key
     where
         candidate_records.lead_key <> dropped.lead_key
         and (
@@ -223,21 +245,23 @@ name_hits as (
 
 company_hits as (
 
-    select name_hits.conversion_id as conversion_id
+    select name_hits.conversion_id
     from name_hits
     inner join lead_companies
-        on name_hits.lead_key = lead_companies.lead_key
-        and name_hits.company_key = lead_companies.company_key
+        on
+            name_hits.lead_key = lead_companies.lead_key
+            and name_hits.company_key = lead_companies.company_key
 
 ),
 
 domain_hits as (
 
-    select name_hits.conversion_id as conversion_id
+    select name_hits.conversion_id
     from name_hits
     inner join lead_domains
-        on name_hits.lead_key = lead_domains.lead_key
-        and name_hits.email_domain = lead_domains.email_domain
+        on
+            name_hits.lead_key = lead_domains.lead_key
+            and name_hits.email_domain = lead_domains.email_domain
 
 ),
 

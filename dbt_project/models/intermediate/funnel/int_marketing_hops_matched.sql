@@ -18,8 +18,8 @@ form_submissions as (
 final as (
 
     select
-        conversion_hops.conversion_id as conversion_id,
-        conversion_hops.hop as hop,
+        conversion_hops.conversion_id,
+        conversion_hops.hop,
         min(conversion_hops.hop_order) as hop_order,
         min(conversion_hops.sla_deadline_at) as sla_deadline_at,
         max(case when conversion_hops.is_assignment_hop then 1 else 0 end) = 1
@@ -28,9 +28,10 @@ final as (
         count(form_submissions.submission_key) > 0 as has_record
     from conversion_hops
     left join form_submissions
-        on conversion_hops.lead_key = form_submissions.lead_key
-        and form_submissions.submitted_at >= conversion_hops.window_start_at
-        and form_submissions.submitted_at <= conversion_hops.window_end_at
+        on
+            conversion_hops.lead_key = form_submissions.lead_key
+            and conversion_hops.window_start_at <= form_submissions.submitted_at
+            and conversion_hops.window_end_at >= form_submissions.submitted_at
     where conversion_hops.hop = 'marketing'
     group by
         conversion_hops.conversion_id,

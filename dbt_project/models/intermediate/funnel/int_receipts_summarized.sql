@@ -18,8 +18,8 @@ settings as (
 final as (
 
     select
-        receipts.conversion_id as conversion_id,
-        receipts.hop as hop,
+        receipts.conversion_id,
+        receipts.hop,
         count(*) as receipts,
         count(
             case when lower(receipts.outcome) in ('delivered', 'replayed') then 1 end

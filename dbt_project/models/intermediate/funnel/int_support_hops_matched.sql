@@ -40,8 +40,8 @@ support_conversions as (
 external_candidates as (
 
     select
-        support_conversions.conversion_id as conversion_id,
-        tickets.ticket_id as ticket_id,
+        support_conversions.conversion_id,
+        tickets.ticket_id,
         row_number() over (
             partition by support_conversions.conversion_id
             order by tickets.created_at, tickets.ticket_id
@@ -64,26 +64,27 @@ matched_tickets as (
     union all
 
     select
-        walked.conversion_id as conversion_id,
-        available_tickets.ticket_id as ticket_id,
+        walked.conversion_id,
+        available_tickets.ticket_id,
         'fallback' as match_method
     from walked
     inner join available_tickets
-        on walked.lead_key = available_tickets.lead_key
-        and walked.ticket_rank = available_tickets.ticket_rank
+        on
+            walked.lead_key = available_tickets.lead_key
+            and walked.ticket_rank = available_tickets.ticket_rank
 
 ),
 
 final as (
 
     select
-        conversion_hops.conversion_id as conversion_id,
-        conversion_hops.hop as hop,
-        conversion_hops.hop_order as hop_order,
-        conversion_hops.sla_deadline_at as sla_deadline_at,
-        conversion_hops.is_assignment_hop as is_assignment_hop,
-        matched_tickets.ticket_id as ticket_id,
-        matched_tickets.match_method as match_method,
+        conversion_hops.conversion_id,
+        conversion_hops.hop,
+        conversion_hops.hop_order,
+        conversion_hops.sla_deadline_at,
+        conversion_hops.is_assignment_hop,
+        matched_tickets.ticket_id,
+        matched_tickets.match_method,
         case
             when conversion_hops.hop = 'support' then tickets.created_at
             else tickets.initially_assigned_at

@@ -45,7 +45,7 @@ support_conversions as (
 
 external_matches as (
 
-    select distinct support_conversions.conversion_id as conversion_id
+    select distinct support_conversions.conversion_id
     from support_conversions
     inner join tickets
         on support_conversions.conversion_id = tickets.external_id
@@ -65,9 +65,9 @@ fallback_conversions as (
 windows as (
 
     select
-        fallback_conversions.conversion_id as conversion_id,
-        fallback_conversions.lead_key as lead_key,
-        fallback_conversions.converted_at as converted_at,
+        fallback_conversions.conversion_id,
+        fallback_conversions.lead_key,
+        fallback_conversions.converted_at,
         min(
             case
                 when available_tickets.created_at >= fallback_conversions.window_start_at

@@ -25,7 +25,7 @@ support_conversions as (
 
 claimed_tickets as (
 
-    select distinct tickets.ticket_id as ticket_id
+    select distinct tickets.ticket_id
     from tickets
     inner join support_conversions
         on tickets.external_id = support_conversions.conversion_id
@@ -35,9 +35,9 @@ claimed_tickets as (
 final as (
 
     select
-        tickets.ticket_id as ticket_id,
-        tickets.lead_key as lead_key,
-        tickets.created_at as created_at,
+        tickets.ticket_id,
+        tickets.lead_key,
+        tickets.created_at,
         row_number() over (
             partition by tickets.lead_key
             order by tickets.created_at, tickets.ticket_id

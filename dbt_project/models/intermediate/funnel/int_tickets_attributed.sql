@@ -23,7 +23,7 @@ users as (
 
 record_leads as (
 
-    select * from {{ ref('int_identity__record_leads') }}
+    select * from {{ ref('int_records_resolved') }}
 
 ),
 
@@ -47,12 +47,13 @@ user_leads as (
 final as (
 
     select
-        tickets.ticket_id as ticket_id,
-        user_leads.lead_key as lead_key,
-        tickets.created_at as created_at,
-        tickets.external_id as external_id,
+        tickets.ticket_id,
+        user_leads.lead_key,
+        tickets.created_at,
+        tickets.external_id,
         case
-            when tickets.assignee_id is not null
+            when
+                tickets.assignee_id is not null
                 and ticket_metrics.initially_assigned_at <= settings.as_of
                 then ticket_metrics.initially_assigned_at
         end as initially_assigned_at,

@@ -2,7 +2,7 @@
 record_code) that carries at least one unguarded identifier, with the smallest identifier node
 of its component.
 
-The graph's nodes are the unguarded identifiers 0..n-1 (int_identity__identifiers_ranked,
+The graph's nodes are the unguarded identifiers 0..n-1 (int_identifiers_ranked,
 numbered so that the smallest node of a component is its earliest identifier). A record links
 every identifier it carries to its smallest one, its anchor: the same components as the bipartite
 record-identifier graph of SPEC section 4, without a node per record. A record's component is
@@ -46,8 +46,8 @@ def smallest_node_per_component(node_count, sources, targets):
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    collected = dbt.ref("int_identity__identifiers_collected").set_alias("collected")
-    nodes = dbt.ref("int_identity__identifiers_ranked").set_alias("nodes")
+    collected = dbt.ref("int_identifiers_collected").set_alias("collected")
+    nodes = dbt.ref("int_identifiers_ranked").set_alias("nodes")
     node_count = nodes.aggregate("count(*)").fetchone()[0]
     # Each record is linked through its smallest identifier node (its anchor) instead of being a
     # graph node of its own: the graph keeps only identifier nodes, and DuckDB (on every core)

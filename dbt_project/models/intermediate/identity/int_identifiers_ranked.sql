@@ -4,7 +4,7 @@ with
 
 collected as (
 
-    select * from {{ ref('int_identity__identifiers_collected') }}
+    select * from {{ ref('int_identifiers_collected') }}
 
 ),
 

@@ -1,9 +1,9 @@
 {#- Every record that can carry identifiers (SPEC section 4). A track and an identify message
     sharing a messageId are one record: they are the same person either way.
-    A view: its one reader, int_identity__record_leads, runs after the union-find, so the union
+    A view: its one reader, int_records_resolved, runs after the union-find, so the union
     is computed there. As a table it was built, and tested, beside
-    int_identity__identifiers_collected, and at 1M persons the two fought for the same two cores
-    at the head of the identity chain. Its tests live on int_identity__record_leads, which has
+    int_identifiers_collected, and at 1M persons the two fought for the same two cores
+    at the head of the identity chain. Its tests live on int_records_resolved, which has
     exactly its rows. -#}
 {{ config(materialized='view') }}
 

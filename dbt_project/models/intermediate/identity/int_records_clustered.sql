@@ -1,5 +1,5 @@
 {#- The identity graph's connected components on adapters other than DuckDB, where the numpy
-    union-find beside this file (int_identity__records_clustered.py) cannot run: SQL label
+    union-find beside this file (int_records_clustered.py) cannot run: SQL label
     propagation (macros/identity/identity_label_propagation.sql), same contract, same result.
     Exactly one of the two is enabled (dbt_project.yml, var identity_components). -#}
 {{ config(
@@ -14,8 +14,8 @@
     select
         collected.record_code,
         nodes.node_id
-    from {{ ref('int_identity__identifiers_collected') }} as collected
-    inner join {{ ref('int_identity__identifiers_ranked') }} as nodes
+    from {{ ref('int_identifiers_collected') }} as collected
+    inner join {{ ref('int_identifiers_ranked') }} as nodes
         on collected.identifier_code = nodes.identifier_code
     where not collected.is_guarded
 ) as pairs

@@ -51,7 +51,7 @@ settings as (
 -- One scan per source: each row is crossed with the identifier kinds it can carry.
 message_kinds as (
 
-    select * from (
+    select kinds.identifier_type from (
         values ('anonymous_id'), ('user_id'), ('email'), ('lead_id')
     ) as kinds (identifier_type)
 
@@ -76,7 +76,7 @@ message_identifiers as (
 
 submission_kinds as (
 
-    select * from (
+    select kinds.identifier_type from (
         values ('email'), ('lead_id'), ('anonymous_id')
     ) as kinds (identifier_type)
 
@@ -111,7 +111,7 @@ additional_email_parts as (
 
 contact_kinds as (
 
-    select * from (
+    select kinds.identifier_type from (
         values ('hubspot_contact'), ('email'), ('lead_id')
     ) as kinds (identifier_type)
 
