@@ -12,8 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from .dagster_dev import ROOT, DagsterDev
+from dagster_dev import ROOT, DagsterDev
 
 WORKED = ROOT.parent / "shared" / "examples" / "worked"
 AS_OF = "2026-10-12T10:00:00Z"
