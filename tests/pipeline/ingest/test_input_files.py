@@ -188,19 +188,19 @@ def test_a_file_swapped_for_a_link_after_listing_is_not_followed(tmp_path):
     assert data is None and problem == "cannot read file: Too many levels of symbolic links"
 
 
-# Everything is imported before the switch: the interpreter's own files may be root's only.
 UNREADABLE_RUN = """
-import json, os, sys
+import json, sys
 from lead_parity.pipeline.ingest import ingest_source
-if os.geteuid() == 0:
-    os.setgid(65534); os.setuid(65534)
 r = ingest_source("segment", sys.argv[1], sys.argv[2])
 print(json.dumps([r.records_read, r.records_loaded, r.records_quarantined]))
 """
+# Root reads any file through CAP_DAC_OVERRIDE: the ingestion runs as root without it (and
+# without CAP_DAC_READ_SEARCH), so mode 000 means unreadable while root still owns the venv (a
+# switch to `nobody` failed where the checkout sits in a folder only root may enter).
+WITHOUT_DAC = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
 
 
 def test_an_unreadable_file_is_quarantined_by_a_user_who_cannot_read_it():
-    # Root reads any file: as root, the ingestion runs as `nobody` so mode 000 means unreadable.
     root = Path(tempfile.mkdtemp(prefix="lp-unreadable-"))
     try:
         root.chmod(0o777)
@@ -212,8 +212,10 @@ def test_an_unreadable_file_is_quarantined_by_a_user_who_cannot_read_it():
         (seg / "a.jsonl").chmod(0o644)
         (seg / "b.jsonl").write_text(track("m2") + "\n")
         (seg / "b.jsonl").chmod(0o000)
+        prefix = WITHOUT_DAC if os.geteuid() == 0 else []
         done = subprocess.run(
-            [sys.executable, "-c", UNREADABLE_RUN, str(root / "input"), str(root / "landed")],
+            [*prefix, sys.executable, "-c", UNREADABLE_RUN, str(root / "input"),
+             str(root / "landed")],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
