@@ -10,7 +10,8 @@ from lead_parity.pipeline.paths import RunPaths
 HOP_SOURCES = {rule["system"] for rule in HOP_RULES.values()}
 
 
-def _query(con, sql: str, params=None) -> list[tuple]:
+def rows_or_empty(con, sql: str, params=None) -> list[tuple]:
+    """The query's rows, or none when a table it reads is missing (nothing built yet)."""
     try:
         return con.execute(sql, params or []).fetchall()
     except duckdb.Error:
@@ -23,8 +24,10 @@ def ingestion_lines(paths: RunPaths) -> list[str]:
     if not ledgers:
         return []
     with duckdb.connect() as con:
-        present = dict(_query(con, "select source, is_present from read_parquet(?)", [manifests]))
-        rows = _query(
+        present = dict(
+            rows_or_empty(con, "select source, is_present from read_parquet(?)", [manifests])
+        )
+        rows = rows_or_empty(
             con,
             "select source, count(*), sum(records_read), sum(records_loaded), "
             "sum(records_quarantined), sum(duplicates) from read_parquet(?) "
@@ -70,16 +73,16 @@ def findings_lines(paths: RunPaths, limit: int = 5) -> list[str]:
     except duckdb.Error as exc:
         return [f"  (cannot open the warehouse to summarise: {str(exc).splitlines()[0]})"]
     with con:
-        status = _query(
+        status = rows_or_empty(
             con, "select status, count(*) from fct_conversions group by 1 order by 2 desc"
         )
-        by_hop = _query(
+        by_hop = rows_or_empty(
             con,
             "select dropped_at_hop, root_cause, count(*) from fct_conversions "
             "where status = 'dropped' group by 1, 2 order by 3 desc limit ?",
             [limit],
         )
-        by_origin = _query(
+        by_origin = rows_or_empty(
             con,
             "select origin, count(*), sum(value_usd) from rpt_dropped_leads "
             "group by 1 order by 2 desc limit ?",

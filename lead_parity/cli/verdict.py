@@ -7,44 +7,24 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from lead_parity.cli.summary import rows_or_empty
 from lead_parity.pipeline.paths import RunPaths
 
 STALE_AFTER = timedelta(days=1)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
-    try:
-        return con.execute(sql, params or []).fetchall()
-    except duckdb.Error:
-        return []
-
-
-def _totals_relation(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The (conversion_date, hop) totals: their own mart, or the flagged rows of an older one."""
-    sql = "select table_name from duckdb_tables() where schema_name = 'marts'"
-    tables = {r[0] for r in _rows(con, sql)}
-    if "fct_hop_parity_daily_totals" in tables:
-        return "marts.fct_hop_parity_daily_totals"
-    if "fct_hop_parity_daily" in tables:
-        return "(select * from marts.fct_hop_parity_daily where is_total)"
-    return None
-
-
 def slo_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    relation = _totals_relation(con)
-    if relation is None:
-        return []
     # A day is final at a hop once nothing of that day is pending there (SPEC section 9).
-    rows = _rows(
+    rows = rows_or_empty(
         con,
-        f"""
+        """
         select hop, min(hop_order) as hop_order,
                count(*) filter (where pending = 0 and expected > 0) as final_days,
                count(*) filter (where pending = 0 and slo_breached) as breached_days,
                sum(dropped) filter (where pending = 0) as dropped,
                sum(expected) filter (where pending = 0) as expected,
                count(*) filter (where pending > 0) as provisional_days
-        from {relation}
+        from marts.fct_hop_parity_daily_totals
         where coverage = 'covered'
         group by hop
         order by hop_order
@@ -71,7 +51,7 @@ def slo_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def fix_first_lines(con: duckdb.DuckDBPyConnection, limit: int = 3) -> list[str]:
-    rows = _rows(
+    rows = rows_or_empty(
         con,
         """
         select dropped_at_hop, root_cause, count(*) as dropped, min(owner) as owner,
@@ -94,7 +74,7 @@ def fix_first_lines(con: duckdb.DuckDBPyConnection, limit: int = 3) -> list[str]
 
 
 def stale_input_line(con: duckdb.DuckDBPyConnection, as_of: datetime) -> str | None:
-    rows = _rows(con, "select max(converted_at) from marts.fct_conversions")
+    rows = rows_or_empty(con, "select max(converted_at) from marts.fct_conversions")
     newest = rows[0][0] if rows else None
     as_of_naive = as_of.replace(tzinfo=None)
     if newest is None or as_of_naive - newest <= STALE_AFTER:
