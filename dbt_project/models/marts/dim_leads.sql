@@ -85,12 +85,30 @@ lead_identifiers as (
     select
         is_own_lead,
         lead_code,
-        sum(case when identifier_type = 'email' then 1 else 0 end) as emails,
-        sum(case when identifier_type = 'anonymous_id' then 1 else 0 end) as anonymous_ids,
-        sum(case when identifier_type = 'user_id' then 1 else 0 end) as user_ids,
-        sum(case when identifier_type = 'lead_id' then 1 else 0 end) as lead_ids,
-        sum(case when identifier_type = 'hubspot_contact' then 1 else 0 end) as hubspot_contacts,
-        sum(case when identifier_type = 'zendesk_user' then 1 else 0 end) as zendesk_users
+        cast(
+            sum(case when identifier_type = 'email' then 1 else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as emails,
+        cast(
+            sum(case when identifier_type = 'anonymous_id' then 1 else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as anonymous_ids,
+        cast(
+            sum(case when identifier_type = 'user_id' then 1 else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as user_ids,
+        cast(
+            sum(case when identifier_type = 'lead_id' then 1 else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as lead_ids,
+        cast(
+            sum(case when identifier_type = 'hubspot_contact' then 1 else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as hubspot_contacts,
+        cast(
+            sum(case when identifier_type = 'zendesk_user' then 1 else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as zendesk_users
     from lead_identifier_values
     group by
         is_own_lead,

@@ -103,18 +103,18 @@ windowed as (
         hop,
         expected,
         dropped,
-        sum(expected) over (
+        cast(sum(expected) over (
             partition by hop order by day_number range between 2 preceding and current row
-        ) as expected_3d,
-        sum(dropped) over (
+        ) as {{ dbt.type_bigint() }}) as expected_3d,
+        cast(sum(dropped) over (
             partition by hop order by day_number range between 2 preceding and current row
-        ) as dropped_3d,
-        sum(expected) over (
+        ) as {{ dbt.type_bigint() }}) as dropped_3d,
+        cast(sum(expected) over (
             partition by hop order by day_number range between 27 preceding and current row
-        ) as expected_28d,
-        sum(dropped) over (
+        ) as {{ dbt.type_bigint() }}) as expected_28d,
+        cast(sum(dropped) over (
             partition by hop order by day_number range between 27 preceding and current row
-        ) as dropped_28d
+        ) as {{ dbt.type_bigint() }}) as dropped_28d
     from final_days
 
 ),

@@ -20,29 +20,9 @@ MASKED_SCHEMAS = frozenset({"ops"})
 TRUNCATED = {("ops", "quarantined_records"): {"raw": RAW_LIMIT}}
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def masked(column: str, limit: int | None = None) -> str:
     """SQL for `column` with emails masked, then cut to `limit` characters (marked with ...)."""
     expr = mask_emails_sql(column)
     if limit is None:
         return expr
     return f"case when length({expr}) > {limit} then left({expr}, {limit}) || '...' else {expr} end"
-
-
-def published_select(schema: str, table: str, source: str, columns: dict[str, str]) -> str:
-    """The query copying `source` (a table of `schema.table` with `columns`: name -> DuckDB
-    type) into the snapshot: everything, with the text of masked schemas masked."""
-    if schema not in MASKED_SCHEMAS:
-        return f"select * from {source}"
-    limits = TRUNCATED.get((schema, table), {})
-    replaced = [
-        f"{masked(_quote(name), limits.get(name))} as {_quote(name)}"
-        for name, kind in columns.items()
-        if kind == "VARCHAR"
-    ]
-    if not replaced:
-        return f"select * from {source}"
-    return f"select * replace ({', '.join(replaced)}) from {source}"

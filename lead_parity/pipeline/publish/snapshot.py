@@ -7,7 +7,8 @@ Layout (all on one filesystem, so the final rename is atomic):
 
     <data_dir>/published                  symlink -> .published_versions/<version>
     <data_dir>/.published_versions/<version>/
-        lead_parity.duckdb                schemas marts, ops, contract (read-only copy)
+        lead_parity.duckdb                schemas marts, ops, contract (read-only copy),
+                                          every table and column commented (comments.py)
         marts/<table>.parquet, ops/<table>.parquet, contract/<table>.parquet
         manifest.json                     version, published_at, as_of, tables and row counts
 
@@ -32,7 +33,8 @@ from pathlib import Path
 
 import duckdb
 
-from lead_parity.pipeline.publish.redact import published_select
+from lead_parity.pipeline.publish.columns import published_select
+from lead_parity.pipeline.publish.comments import catalog_docs, comment_snapshot
 
 SNAPSHOT_DB = "lead_parity.duckdb"
 MANIFEST = "manifest.json"
@@ -134,6 +136,7 @@ def _write_version(
             con.execute(f"copy {target} to {_sql_string(parquet)} (format parquet)")
             count = con.execute(f"select count(*) from {target}").fetchone()[0]
             row_counts[f"{schema}.{table}"] = count
+        undocumented = comment_snapshot(con, "snap", catalog_docs(con, "wh"))
         storage = con.execute(
             "select tags['storage_version'] from duckdb_databases() where database_name = 'snap'"
         ).fetchone()[0]
@@ -150,6 +153,8 @@ def _write_version(
         "duckdb_version": duckdb.__version__,
         "storage_compatibility": storage,
         "tables": row_counts,
+        # Published columns without a description (dbt YAML or publish/table_docs.yml).
+        "undocumented": undocumented,
         **{k: v for k, v in metadata.items() if k not in {"version", "tables"}},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
