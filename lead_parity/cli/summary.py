@@ -27,11 +27,18 @@ def ingestion_lines(paths: RunPaths) -> list[str]:
         present = dict(
             rows_or_empty(con, "select source, is_present from read_parquet(?)", [manifests])
         )
+        # Current versions only: the ledger also keeps superseded versions as history.
         rows = rows_or_empty(
             con,
             "select source, count(*), sum(records_read), sum(records_loaded), "
-            "sum(records_quarantined), sum(duplicates) from read_parquet(?) "
-            "group by source order by source",
+            "sum(records_quarantined), sum(duplicates) from read_parquet(?, union_by_name = true) "
+            "where coalesce(is_current, true) group by source order by source",
+            [ledgers],
+        )
+        missing = rows_or_empty(
+            con,
+            "select source, file from read_parquet(?, union_by_name = true) "
+            "where is_current and not in_input order by source, file",
             [ledgers],
         )
     counted = {r[0] for r in rows}
@@ -42,6 +49,8 @@ def ingestion_lines(paths: RunPaths) -> list[str]:
         lines.append(
             f"  {source:<18}{files:>7}{read:>11,}{loaded:>11,}{quarantined:>13,}{dupes:>9,}"
         )
+    for source, file in missing:
+        lines.append(f"  {source:<18}  gone from the input, records kept: {file}")
     for source, is_present in sorted(present.items()):
         if not is_present and source not in counted and source in HOP_SOURCES:
             lines.append(f"  {source:<18}  (folder absent: its hops are reported as unknown)")

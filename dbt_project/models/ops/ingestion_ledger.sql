@@ -14,7 +14,11 @@ final as (
         records_read,
         records_loaded,
         records_quarantined,
-        duplicates
+        duplicates,
+        size_bytes,
+        content_hash,
+        is_current,
+        in_input
     from ledgers
 
 )

@@ -38,6 +38,7 @@ from lead_parity.pipeline.ingest.sql import (
     parse_sql,
     raw_emails_sql,
 )
+from lead_parity.pipeline.ingest.versions import FileVersion, ParsedCache, plan
 
 BATCH_BYTES = 96 * 1024 * 1024
 
@@ -59,6 +60,13 @@ LEDGER_SCHEMA = pa.schema(
         ("records_loaded", pa.int64()),
         ("records_quarantined", pa.int64()),
         ("duplicates", pa.int64()),
+        # The version: size and sha256 of the file as stored (null when it could not be read).
+        ("size_bytes", pa.int64()),
+        ("content_hash", pa.string()),
+        # False on the rows of versions a changed file superseded (history, SPEC section 9).
+        ("is_current", pa.bool_()),
+        # False for a file gone from the input whose records are kept.
+        ("in_input", pa.bool_()),
     ]
 )
 MANIFEST_SCHEMA = pa.schema(
@@ -77,6 +85,11 @@ class IngestResult:
     duplicates: int
     loaded_by_entity: dict[str, int]
     landed_dir: Path
+    files_parsed: int = 0
+    files_reused: int = 0
+    files_superseded: int = 0
+    # Files a previous run ingested that are gone from the input; their records are kept.
+    files_missing: tuple[str, ...] = ()
 
 
 class LedgerMismatch(RuntimeError):
@@ -404,18 +417,89 @@ def _swap_in(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _cache_new_versions(
+    con,
+    source: Source,
+    cache: ParsedCache,
+    versions: list[FileVersion],
+    problems: list[dict],
+    staged: Path,
+) -> None:
+    """Write the just-parsed rows of `versions` into the cache, one folder per version."""
+    if not versions:
+        return
+    staged.mkdir(parents=True, exist_ok=True)
+    con.register(
+        "version_keys",
+        pa.table({"rel": [v.rel for v in versions], "key": [v.key for v in versions]}),
+    )
+    for entity in source.entities:
+        con.execute(
+            f"""
+            copy (
+                select p.*, k.key as _version
+                from {_parsed(entity)} as p
+                inner join version_keys as k on p._file = k.rel
+            ) to ? (format parquet, partition_by (_version), dictionary_size_limit 1000)
+            """,
+            [str(staged / entity.name)],
+        )
+    con.unregister("version_keys")
+    by_file: dict[str, list[dict]] = {}
+    for problem in problems:
+        by_file.setdefault(problem["file"], []).append(problem)
+    cache.commit(staged, [e.name for e in source.entities], versions, by_file)
+
+
+def _add_cached(con, source: Source, cache: ParsedCache, keys: list[str]) -> None:
+    """Append the cached rows of unchanged versions to the parsed tables."""
+    for entity in source.entities:
+        files = cache.files(entity.name, keys)
+        if files:
+            con.execute(
+                f"insert into {_parsed(entity)} by name select * from read_parquet(?, hive_partitioning = false)",
+                [files],
+            )
+
+
+def _previous_ledger(folder: Path) -> list[dict]:
+    path = folder / "ledger.parquet"
+    if not path.is_file():
+        return []
+    table = pq.read_table(path)
+    if "content_hash" not in table.column_names:
+        return []  # written before versions were kept: nothing to reuse or carry
+    return table.to_pylist()
+
+
 def ingest_source(
     name: str,
     input_dir: Path,
     landed_dir: Path,
     progress: Callable[[str], None] | None = None,
+    *,
+    full_refresh: bool = False,
 ) -> IngestResult:
-    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`."""
+    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`.
+
+    Files whose version (path, size, content hash) an earlier run parsed are not parsed again
+    (versions.py); `full_refresh` forgets the cache and reads the input folder as it is now.
+    """
     source = SOURCES[name]
     input_dir, landed_dir = Path(input_dir), Path(landed_dir)
     folder = input_dir / name
     files = list_input_files(input_dir, source)
     landed_dir.mkdir(parents=True, exist_ok=True)
+    cache = ParsedCache(landed_dir, name)
+    previous = _previous_ledger(landed_dir / name)
+    if full_refresh:
+        cache.clear()
+    previous_current = {
+        r["file"]: FileVersion(r["file"], r["size_bytes"], r["content_hash"]).key
+        for r in previous
+        if r["is_current"] and r["content_hash"] is not None and not full_refresh
+    }
+    work_plan = plan(files, cache, previous_current)
     scratch = landed_dir / f".{name}.work-{uuid.uuid4().hex}"
     out = scratch / "out"
     out.mkdir(parents=True)
@@ -423,17 +507,30 @@ def ingest_source(
     read: Counter = Counter()
     con = _connect(scratch / "spill")
     try:
-        total = len(files)
+        total = len(work_plan.to_parse)
         seen = 0
-        for batch, batch_files, problems in prefetched(_batches(files, source)):
+        new_problems: list[dict] = []
+        for batch, batch_files, problems in prefetched(_batches(work_plan.to_parse, source)):
             _parse_batch(con, source, batch)
             _file_problems(source, problems, work, read)
+            new_problems.extend(problems)
             # Line-level problems (with a position) belong to files counted in the batch.
             seen += batch_files + sum(1 for p in problems if "position" not in p)
             if progress and total:
                 progress(f"{name}: parsed {seen}/{total} files")
         for entity in source.entities:
             _normalise_non_ascii_emails(con, _parsed(entity), email_columns(source, entity))
+        new_versions = [
+            work_plan.versions[e.rel] for e in work_plan.to_parse if e.rel in work_plan.versions
+        ]
+        _cache_new_versions(con, source, cache, new_versions, new_problems, scratch / "staged")
+        unchanged = work_plan.reused + work_plan.kept
+        _add_cached(con, source, cache, [v.key for v in unchanged])
+        for version in unchanged:
+            _file_problems(source, work_plan.problems[version.key], work, read)
+        if progress and unchanged:
+            progress(f"{name}: {len(unchanged)} unchanged files reused, not parsed again")
+        for entity in source.entities:
             _account_parsed(con, source, entity, work, read)
         counts = {"loaded": Counter(), "duplicates": Counter()}
         loaded_by_entity = {e.name: _finalize_entity(con, e, out, counts) for e in source.entities}
@@ -446,7 +543,10 @@ def ingest_source(
         else:
             quarantine = QUARANTINE_SCHEMA.empty_table()
         quarantined = Counter(quarantine.column("file").to_pylist())
-        ledger = _ledger(source, files, read, loaded_by_file, quarantined, dupes)
+        listed = {entry.rel for entry in files}
+        entries = sorted({entry.rel for entry in files} | {v.rel for v in work_plan.kept})
+        current = [(rel, work_plan.versions.get(rel), rel in listed) for rel in entries]
+        ledger = _ledger(source, current, read, loaded_by_file, quarantined, dupes, previous)
         pq.write_table(quarantine.cast(QUARANTINE_SCHEMA), out / "quarantine.parquet")
         pq.write_table(ledger, out / "ledger.parquet")
         pq.write_table(
@@ -457,41 +557,64 @@ def ingest_source(
             out / "manifest.parquet",
         )
         _swap_in(out, landed_dir / name)
+        cache.prune({v.key for v in work_plan.versions.values()}, [e.name for e in source.entities])
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
+    current_rows = [r for r in ledger.to_pylist() if r["is_current"]]
     return IngestResult(
         source=name,
         is_present=folder.is_dir(),
         files=len(files),
-        records_read=sum(read.values()),
-        records_loaded=sum(loaded_by_file.values()),
-        records_quarantined=sum(quarantined.values()),
-        duplicates=sum(dupes.values()),
+        records_read=sum(r["records_read"] for r in current_rows),
+        records_loaded=sum(r["records_loaded"] for r in current_rows),
+        records_quarantined=sum(r["records_quarantined"] for r in current_rows),
+        duplicates=sum(r["duplicates"] for r in current_rows),
         loaded_by_entity=loaded_by_entity,
         landed_dir=landed_dir / name,
+        files_parsed=len(work_plan.to_parse),
+        files_reused=len(work_plan.reused),
+        files_superseded=sum(
+            1
+            for rel, key in previous_current.items()
+            if rel in work_plan.versions and work_plan.versions[rel].key != key
+        ),
+        files_missing=tuple(sorted(set(previous_current) - listed)),
     )
 
 
-def _ledger(source, files, read, loaded, quarantined, dupes) -> pa.Table:
+def _ledger(source, current, read, loaded, quarantined, dupes, previous) -> pa.Table:
+    """One row per current file version, then the history: every earlier version a changed
+    file superseded (SPEC section 9), each once."""
     rows = []
-    for entry in files:
-        rel = entry.rel
+    for rel, version, in_input in current:
         row = (read[rel], loaded[rel], quarantined[rel], dupes[rel])
         if row[0] != row[1] + row[2] + row[3]:
             raise LedgerMismatch(
                 f"{source.name} {rel}: read {row[0]} != loaded {row[1]} + quarantined {row[2]}"
                 f" + duplicates {row[3]}"
             )
-        rows.append((rel, *row))
-    return pa.table(
-        {
-            "source": [source.name] * len(rows),
-            "file": [r[0] for r in rows],
-            "records_read": [r[1] for r in rows],
-            "records_loaded": [r[2] for r in rows],
-            "records_quarantined": [r[3] for r in rows],
-            "duplicates": [r[4] for r in rows],
-        },
-        schema=LEDGER_SCHEMA,
-    )
+        rows.append(
+            {
+                "source": source.name,
+                "file": rel,
+                "records_read": row[0],
+                "records_loaded": row[1],
+                "records_quarantined": row[2],
+                "duplicates": row[3],
+                "size_bytes": version.size if version else None,
+                "content_hash": version.sha256 if version else None,
+                "is_current": True,
+                "in_input": in_input,
+            }
+        )
+    now = {(r["file"], r["content_hash"]) for r in rows}
+    history, seen = [], set()
+    for old in previous:
+        identity = (old["file"], old["content_hash"])
+        if old["content_hash"] is None or identity in now or identity in seen:
+            continue
+        seen.add(identity)
+        history.append({**old, "is_current": False, "in_input": False})
+    history.sort(key=lambda r: (r["file"], r["content_hash"]))
+    return pa.Table.from_pylist(rows + history, schema=LEDGER_SCHEMA)

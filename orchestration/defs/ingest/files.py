@@ -71,12 +71,19 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
     def _landed(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
         paths = lead_parity.paths()
         result = ingest_source(
-            source, lead_parity.input_dir, paths.landed, progress=context.log.info
+            source,
+            lead_parity.input_dir,
+            paths.landed,
+            progress=context.log.info,
+            full_refresh=lead_parity.full_refresh,
         )
         context.log.info(
             f"{source}: read {result.records_read}, loaded {result.records_loaded}, "
-            f"quarantined {result.records_quarantined}, duplicates {result.duplicates}"
+            f"quarantined {result.records_quarantined}, duplicates {result.duplicates}; "
+            f"{result.files_parsed} files parsed, {result.files_reused} unchanged and reused"
         )
+        for gone in result.files_missing:
+            context.log.warning(f"{source}: {gone} is gone from the input; its records are kept")
         common = {
             "source_present": result.is_present,
             "files": result.files,
@@ -84,6 +91,10 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
             "records_loaded": result.records_loaded,
             "records_quarantined": result.records_quarantined,
             "duplicates": result.duplicates,
+            "files_parsed": result.files_parsed,
+            "files_reused": result.files_reused,
+            "files_superseded": result.files_superseded,
+            "files_missing": dg.MetadataValue.json(list(result.files_missing)),
             "landed_dir": dg.MetadataValue.path(str(result.landed_dir)),
         }
         for table, key in keys.items():

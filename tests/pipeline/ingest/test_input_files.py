@@ -153,7 +153,8 @@ def test_only_files_inside_the_input_folder_are_read_and_every_entry_is_accounte
     for path in landed.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
-            assert SECRET not in str(table(path, "select * from T")), path
+            if path.suffix == ".parquet":  # the parsed cache also holds .json version markers
+                assert SECRET not in str(table(path, "select * from T")), path
 
 
 def test_a_device_node_is_never_opened(tmp_path):

@@ -10,7 +10,11 @@ with
             cast(records_read as {{ dbt.type_bigint() }}) as records_read,
             cast(records_loaded as {{ dbt.type_bigint() }}) as records_loaded,
             cast(records_quarantined as {{ dbt.type_bigint() }}) as records_quarantined,
-            cast(duplicates as {{ dbt.type_bigint() }}) as duplicates
+            cast(duplicates as {{ dbt.type_bigint() }}) as duplicates,
+            cast(size_bytes as {{ dbt.type_bigint() }}) as size_bytes,
+            content_hash,
+            is_current,
+            in_input
         from {{ source(landed_source, 'ledger') }}
 
     ),

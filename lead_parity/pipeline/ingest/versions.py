@@ -1,0 +1,184 @@
+"""File versions and the parsed-records cache: a file already ingested is not parsed again.
+
+SPEC section 9 ("Runs over time"): a file already ingested and unchanged (same path, size and
+content hash) is not parsed again; a changed file is re-ingested and supersedes its earlier
+version. A version is (path, content hash). Its parsed records (valid and invalid, e-mails
+normalised, before de-duplication, which spans files) are kept in the cache beside the landed
+folder:
+
+    landed/.parsed/<source>/<entity>/_version=<key>/*.parquet   rows of one version
+    landed/.parsed/<source>/versions/<key>.json                 written last: the version is
+                                                                complete (path, size, hash,
+                                                                file- and line-level problems)
+
+Landing then de-duplicates and accounts the current versions' records as a fresh run would, so
+the landed tables equal a fresh run's row for row. A crash anywhere leaves either a complete
+version (its marker exists) or leftovers the next run ignores and overwrites.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lead_parity.pipeline.ingest.listing import InputFile, open_regular
+
+CACHE_DIR = ".parsed"
+VERSIONS = "versions"
+PARTITION = "_version"
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    rel: str
+    size: int
+    sha256: str
+
+    @property
+    def key(self) -> str:
+        """The cache key: the same content under another path is another version (rows carry
+        their path)."""
+        return hashlib.sha256(f"{self.rel}\0{self.sha256}".encode()).hexdigest()[:32]
+
+
+@dataclass
+class Plan:
+    """What a run does with each listed file."""
+
+    versions: dict[str, FileVersion] = field(default_factory=dict)  # rel -> its current version
+    to_parse: list[InputFile] = field(default_factory=list)
+    reused: list[FileVersion] = field(default_factory=list)
+    kept: list[FileVersion] = field(default_factory=list)  # gone from the input, records kept
+    problems: dict[str, list[dict]] = field(default_factory=dict)  # key -> cached problems
+
+
+def digest(path: Path) -> tuple[int, str] | None:
+    """(size, sha256 hex) of the file as stored, or None when it cannot be read (the parse then
+    quarantines it with the reason)."""
+    try:
+        with os.fdopen(open_regular(path), "rb") as handle:
+            sha = hashlib.file_digest(handle, "sha256")
+            return handle.tell(), sha.hexdigest()
+    except OSError:
+        return None
+
+
+class ParsedCache:
+    """The parsed records of one source's file versions."""
+
+    def __init__(self, landed_dir: Path, source: str):
+        self.root = Path(landed_dir) / CACHE_DIR / source
+
+    def marker(self, key: str) -> Path:
+        return self.root / VERSIONS / f"{key}.json"
+
+    def has(self, key: str) -> bool:
+        return self.marker(key).is_file()
+
+    def read_marker(self, key: str) -> dict:
+        return json.loads(self.marker(key).read_text())
+
+    def markers(self) -> dict[str, dict]:
+        folder = self.root / VERSIONS
+        if not folder.is_dir():
+            return {}
+        return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+
+    def files(self, entity: str, keys: list[str]) -> list[str]:
+        """The Parquet files holding `entity`'s rows of these versions."""
+        found: list[str] = []
+        for key in keys:
+            folder = self.root / entity / f"{PARTITION}={key}"
+            found.extend(sorted(str(p) for p in folder.glob("*.parquet")))
+        return found
+
+    def commit(
+        self,
+        staged: Path,
+        entities: list[str],
+        versions: list[FileVersion],
+        problems: dict[str, list[dict]],
+    ) -> None:
+        """Move the versions' rows written under `staged/<entity>/_version=<key>/` into the cache,
+        then write each version's marker (the commit point)."""
+        for entity in entities:
+            for version in versions:
+                part = f"{PARTITION}={version.key}"
+                src = staged / entity / part
+                dst = self.root / entity / part
+                if dst.exists():
+                    # Left by a crash before its marker: never trusted, replaced.
+                    shutil.rmtree(dst)
+                if src.is_dir():
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(src, dst)
+        (self.root / VERSIONS).mkdir(parents=True, exist_ok=True)
+        for version in versions:
+            body = {
+                "rel": version.rel,
+                "size": version.size,
+                "sha256": version.sha256,
+                "problems": problems.get(version.rel, []),
+            }
+            marker = self.marker(version.key)
+            tmp = marker.with_name(f".{marker.name}.{uuid.uuid4().hex}.tmp")
+            tmp.write_text(json.dumps(body, sort_keys=True))
+            os.replace(tmp, marker)
+
+    def prune(self, keep: set[str], entities: list[str]) -> int:
+        """Remove every version not in `keep` (superseded, or dropped by a full refresh);
+        markers first, so a crash midway leaves only unmarked rows."""
+        removed = 0
+        for key in self.markers():
+            if key not in keep:
+                self.marker(key).unlink(missing_ok=True)
+                removed += 1
+        for entity in entities:
+            folder = self.root / entity
+            if not folder.is_dir():
+                continue
+            for part in folder.iterdir():
+                if part.name.removeprefix(f"{PARTITION}=") not in keep:
+                    shutil.rmtree(part, ignore_errors=True)
+        return removed
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def plan(files: list[InputFile], cache: ParsedCache, previous_current: dict[str, str]) -> Plan:
+    """Which listed files to parse and which cached versions to reuse.
+
+    `previous_current` maps each file the previous run held current to its version key; those
+    no longer listed keep their records (an export folder pruned of old files must not erase
+    history) when their version is in the cache.
+    """
+    result = Plan()
+    for entry in files:
+        found = digest(entry.path) if entry.path is not None else None
+        if found is None:
+            # Unreadable or not a file: parsed (quarantined) again on every run, never cached.
+            result.to_parse.append(entry)
+            continue
+        version = FileVersion(entry.rel, *found)
+        result.versions[entry.rel] = version
+        if cache.has(version.key):
+            result.reused.append(version)
+            result.problems[version.key] = cache.read_marker(version.key)["problems"]
+        else:
+            result.to_parse.append(entry)
+    listed = {entry.rel for entry in files}
+    for rel, key in sorted(previous_current.items()):
+        if rel in listed or not cache.has(key):
+            continue
+        marker = cache.read_marker(key)
+        version = FileVersion(rel, marker["size"], marker["sha256"])
+        result.versions[rel] = version
+        result.kept.append(version)
+        result.problems[key] = marker["problems"]
+    return result
