@@ -138,6 +138,10 @@ OPS_SCHEMAS = {
         "records_loaded": pa.int64(),
         "records_quarantined": pa.int64(),
         "duplicates": pa.int64(),
+        "size_bytes": pa.int64(),
+        "content_hash": S,
+        "is_current": B,
+        "in_input": B,
     },
     "manifest": {"source": S, "is_present": B, "files": pa.int64()},
 }
@@ -177,7 +181,11 @@ def write_landed(
             pq.write_table(_table(schema, given.get(entity, [])), folder / f"{entity}.parquet")
         ops_rows = {
             "quarantine": (quarantine or {}).get(source, []),
-            "ledger": (ledger or {}).get(source, []),
+            # A fixture's ledger rows are current versions of files still in the input.
+            "ledger": [
+                {"is_current": True, "in_input": True, **row}
+                for row in (ledger or {}).get(source, [])
+            ],
             "manifest": [{"source": source, "is_present": source in records, "files": 1}],
         }
         for name, schema in OPS_SCHEMAS.items():
