@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lead_parity.cli.arguments import OneLineParser, port, positive_int, seed
+from lead_parity.cli.help_text import decorate
 
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 1
@@ -311,24 +312,36 @@ def _add_snapshot_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--published", help="a published/ folder (default: beside the warehouse)")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> OneLineParser:
+    """Every command, its options, descriptions and examples."""
     from lead_parity.pipeline.paths import ENGINES
 
     parser = OneLineParser(prog="lead-parity", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("simulate", help="write a realistic simulated stack with ground truth")
-    p.add_argument("--out", required=True)
-    p.add_argument("--leads", type=positive_int, default=2000)
-    p.add_argument("--days", type=positive_int, default=14)
-    p.add_argument("--seed", type=seed, default=7)
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the stack into")
+    p.add_argument("--leads", type=positive_int, default=2000, help="people (default 2000)")
+    p.add_argument("--days", type=positive_int, default=14, help="days of traffic (default 14)")
+    p.add_argument("--seed", type=seed, default=7, help="same seed, same stack (default 7)")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("run", help="ingest an input folder and build every asset")
-    p.add_argument("--input", required=True)
-    p.add_argument("--warehouse", required=True)
-    p.add_argument("--as-of", dest="as_of")
-    p.add_argument("--contract")
+    p.add_argument(
+        "--input", required=True, metavar="DIR", help="the input folder (SPEC section 2)"
+    )
+    p.add_argument(
+        "--warehouse", required=True, metavar="FILE", help="the DuckDB file to build (created)"
+    )
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="TS",
+        help="judge everything at this instant, ISO-8601 (default: now, UTC)",
+    )
+    p.add_argument(
+        "--contract", metavar="FILE", help="routing contract YAML (default: the shipped one)"
+    )
     p.add_argument("--live", action="store_true", help="fetch HubSpot/Zendesk over HTTP first")
     p.add_argument(
         "--engine",
@@ -357,28 +370,35 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="simulate a stack, run the pipeline, print the findings")
-    p.add_argument("--dir", default="data/demo")
-    p.add_argument("--leads", type=positive_int, default=2000)
-    p.add_argument("--days", type=positive_int, default=14)
-    p.add_argument("--seed", type=seed, default=7)
+    p.add_argument("--dir", default="data/demo", help="where the stack and warehouse go")
+    p.add_argument("--leads", type=positive_int, default=2000, help="people (default 2000)")
+    p.add_argument("--days", type=positive_int, default=14, help="days of traffic (default 14)")
+    p.add_argument("--seed", type=seed, default=7, help="same seed, same stack (default 7)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("dashboard", help="open the Streamlit dashboard on the published snapshot")
     _add_snapshot_args(p)
-    p.add_argument("--port", type=port, default=8501)
-    p.add_argument("--address", default="127.0.0.1")
+    p.add_argument("--port", type=port, default=8501, help="default 8501")
+    p.add_argument("--address", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("report", help="write the self-contained HTML reconciliation report")
     _add_snapshot_args(p)
-    p.add_argument("--out", required=True)
-    p.add_argument("--days", type=positive_int, default=30)
+    p.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
+    p.add_argument(
+        "--days", type=positive_int, default=30, help="days up to the run's as_of (default 30)"
+    )
     p.set_defaults(func=cmd_report)
 
     __import__("lead_parity.cli.incidents", fromlist=["add_parser"]).add_parser(sub)
     __import__("lead_parity.cli.queue", fromlist=["add_parser"]).add_parser(sub)
 
-    args = parser.parse_args(argv)
+    decorate(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except CliError as exc:
