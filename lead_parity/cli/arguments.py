@@ -14,6 +14,14 @@ EXIT_USAGE = 2
 MAX_SEED = 2**32 - 1
 
 
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit 2.
+
+    Defined here, not in main.py: under `python -m lead_parity.cli.main` that module runs as
+    `__main__`, and a class imported from `lead_parity.cli.main` would be another class.
+    """
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one `lead-parity: ...` line and exit 2.
 

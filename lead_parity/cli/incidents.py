@@ -20,7 +20,7 @@ STATUSES = ("all", "live", "open", "acknowledged", "resolved")
 
 
 def _store(args):
-    from lead_parity.cli.main import CliError
+    from lead_parity.cli.arguments import CliError
     from lead_parity.pipeline.incidents import IncidentStore
     from lead_parity.pipeline.incidents.store import STORE_FILE
     from lead_parity.pipeline.paths import RunPaths
@@ -65,7 +65,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from lead_parity.cli.main import CliError
+    from lead_parity.cli.arguments import CliError
     from lead_parity.pipeline.incidents import IncidentStateError
 
     store = _store(args)
@@ -85,7 +85,7 @@ def cmd_show(args) -> int:
 
 
 def _act(args, action: str) -> int:
-    from lead_parity.cli.main import CliError
+    from lead_parity.cli.arguments import CliError
     from lead_parity.pipeline.incidents import (
         DeliverySettings,
         IncidentStateError,
@@ -99,10 +99,11 @@ def _act(args, action: str) -> int:
         raise CliError("--by needs a name: who takes this action")
     store = _store(args)
     sink_names = configured_sink_names()
+    extra = {"postmortem": args.postmortem} if action == "resolve" else {}
     change = store.acknowledge if action == "ack" else store.resolve
     try:
         inc, changed = change(
-            args.incident_id, by=args.by.strip(), note=args.note, sinks=sink_names
+            args.incident_id, by=args.by.strip(), note=args.note, sinks=sink_names, **extra
         )
     except IncidentStateError as exc:
         raise CliError(str(exc)) from None
@@ -158,4 +159,11 @@ def add_parser(subparsers) -> None:
         q.add_argument("incident_id", metavar="ID")
         q.add_argument("--by", required=True, help="who acts (recorded in ops.incident_events)")
         q.add_argument("--note", help="why, recorded with the action")
+        if name == "resolve":
+            q.add_argument(
+                "--postmortem",
+                metavar="URL",
+                help="the postmortem's link; required for an incident that asked to pause a "
+                "campaign (>= slo.critical_discrepancy_pct on a campaign slice)",
+            )
         q.set_defaults(func=lambda args, action=name: _act(args, action))

@@ -12,15 +12,11 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lead_parity.cli.arguments import OneLineParser, port, positive_int, seed
+from lead_parity.cli.arguments import CliError, OneLineParser, port, positive_int, seed
 from lead_parity.cli.help_text import decorate
 
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 1
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed as one line."""
 
 
 def _as_of(text: str | None) -> datetime:

@@ -66,6 +66,7 @@ def policy_of(contract: Contract) -> Policy:
         page_within_s=contract.alerting.page_within_s,
         escalation_owner=contract.escalation.owner,
         ack_within_s=contract.escalation.ack_within_s,
+        critical_discrepancy_pct=contract.slo.critical_discrepancy_pct,
     )
 
 
@@ -147,6 +148,7 @@ INCIDENT_SCHEMA = pa.schema([
     ("notified_at", pa.timestamp("us")), ("acknowledged_at", pa.timestamp("us")),
     ("acknowledged_by", pa.string()), ("resolved_by", pa.string()),
     ("escalated_at", pa.timestamp("us")),
+    ("postmortem_required", pa.bool_()), ("postmortem_url", pa.string()),
 ])  # fmt: skip
 EVENT_SCHEMA = pa.schema([
     ("event_seq", pa.int64()), ("incident_id", pa.string()), ("at", pa.timestamp("us")),

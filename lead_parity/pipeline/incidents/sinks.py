@@ -337,6 +337,13 @@ class SlackSink(Sink):
                 "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
             }
             return json.dumps(body, sort_keys=True).encode(), {}
+        if event["kind"] == "campaign_pause":
+            text = _campaign_pause_text(event)
+            body = {
+                "text": text,
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
+            }
+            return json.dumps(body, sort_keys=True).encode(), {}
         inc = event["incident"]
         by = _slack(event.get("by") or "")
         head = {
@@ -385,6 +392,29 @@ class SlackSink(Sink):
         return json.dumps(body, sort_keys=True).encode(), {}
 
 
+def _campaign_pause_text(event: dict) -> str:
+    c, inc = event["campaign"], event["incident"]
+    pct = c.get("discrepancy_pct")
+    lines = [
+        f"*:octagonal_sign: Pause campaign `{_slack(c['origin'])}`* "
+        f"(`{_slack(inc['incident_id'])}`, critical): {_slack(c['conversion_type'] or '')} "
+        f"conversions dropped at {_slack(c['hop'] or '')} on {c['conversion_date']}",
+        f"*Expected:* {c['expected']}   *Dropped:* {c['dropped']}   *Discrepancy:* "
+        f"{'?' if pct is None else f'{pct:.2f}%'} (pause level "
+        f"{c['critical_discrepancy_pct']:g}%)",
+        f"*Owner:* {_slack(inc['owner'])}   *Escalation:* {_slack(inc['escalation_owner'])}",
+        "The incident resolves only with a postmortem: "
+        f"`lead-parity incidents resolve {_slack(inc['incident_id'])} --by NAME "
+        "--postmortem URL`",
+    ]
+    if c["sample_conversion_ids"]:
+        ids = ", ".join(f"`{_slack(i)}`" for i in c["sample_conversion_ids"])
+        lines.append(f"*Sample conversions:* {ids}")
+    if inc.get("run_url"):
+        lines.append(f"<{inc['run_url']}|Dagster run>")
+    return "\n".join(lines)
+
+
 class WebhookSink(Sink):
     """Generic JSON webhook, body signed with HMAC-SHA256 (`X-Lead-Parity-Signature`)."""
 
@@ -410,7 +440,7 @@ class WebhookSink(Sink):
         else:
             body["dedup_key"] = event["incident"]["dedup_key"]
             body["incident"] = event["incident"]
-            for key in ("by", "note"):
+            for key in ("by", "note", "campaign"):
                 if event.get(key):
                     body[key] = event[key]
         raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
@@ -428,6 +458,8 @@ WEBHOOK_EVENT_TYPES = {
     "acknowledge": "incident.acknowledged",
     "escalate_owner": "incident.escalated_to_owner",
     "digest": "incidents.digest",
+    # The playbook's "pause the campaign" request: named as the event it is, not a state change.
+    "campaign_pause": "campaign_pause_requested",
 }
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from lead_parity.pipeline.incidents.rules import SEVERITY_RANK, TAGS, Finding, Judgement, Unit
 
 STORE_FILE = "incidents.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SYSTEM_ACTOR = "lead-parity"
 PAGER = "pagerduty"
 DIGEST_LIMIT = 50  # incidents listed in one digest message; the rest are counted
@@ -104,6 +104,7 @@ class Policy:
     page_within_s: int = 2 * 86400
     escalation_owner: str = "cro"
     ack_within_s: int = 1800
+    critical_discrepancy_pct: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class ApplyResult:
     still_open: int
     digest: list[str] = ()  # opened as history: recorded, summed up in one digest, never paged
     notified: list[str] = ()  # incidents a trigger went out for in this evaluation
+    pause_requested: list[str] = ()  # campaign slices asked to pause (campaign_pause event)
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class IncidentStore:
             _migrate(con)
         with self._connect() as con:
             con.executescript(SCHEMA)  # idempotent DDL; executescript manages its own commit
+            _add_columns(con)
             con.execute(f"pragma user_version = {SCHEMA_VERSION}")
 
     @classmethod
@@ -236,6 +239,7 @@ class IncidentStore:
             still,
             run.digest,
             run.notified,
+            run.pause_requested,
         )
 
     # ---- people's actions --------------------------------------------------------------------
@@ -267,15 +271,29 @@ class IncidentStore:
 
     def resolve(
         self, incident_id: str, *, by: str, note: str | None, sinks: Sequence[str],
-        at: datetime | None = None,
+        at: datetime | None = None, postmortem: str | None = None,
     ) -> tuple[dict, bool]:  # fmt: skip
-        """Resolve by hand; the scope opens a new incident only on a later breached final day."""
+        """Resolve by hand; the scope opens a new incident only on a later breached final day.
+        An incident that asked to pause a campaign needs `postmortem` (the write-up's URL)."""
         at = at or _now()
         with self._tx() as con:
             inc = _get(con, incident_id)
             if inc["status"] == "resolved":
                 return _incident_dict(inc), False
-            _resolve(con, inc, at, by, note, sinks)
+            if postmortem is not None and not postmortem.startswith(("https://", "http://")):
+                raise IncidentStateError(f"--postmortem must be an http(s) URL, not {postmortem!r}")
+            if inc["postmortem_required"] and not (postmortem or inc["postmortem_url"]):
+                raise PostmortemRequired(
+                    f"incident {incident_id} asked to pause campaign {inc['origin']!r}; resolve "
+                    "it with --postmortem URL (the postmortem's link)"
+                )
+            if postmortem:
+                con.execute(
+                    "update incidents set postmortem_url = ? where incident_id = ?",
+                    [postmortem, incident_id],
+                )
+                _history(con, incident_id, at, by, "postmortem", None, {"url": postmortem})
+            _resolve(con, _get(con, incident_id), at, by, note, sinks)
             return _incident_dict(_get(con, incident_id)), True
 
     def escalate_due(self, now: datetime, policy: Policy, sinks: Sequence[str]) -> list[str]:
@@ -481,6 +499,7 @@ def _incident_dict(row: sqlite3.Row) -> dict:
     data = dict(row)
     data["sample_conversion_ids"] = json.loads(data["sample_conversion_ids"])
     data["sent_to"] = json.loads(data["sent_to"])
+    data["postmortem_required"] = bool(data.get("postmortem_required"))
     return data
 
 
@@ -502,6 +521,29 @@ def _migrate(con: sqlite3.Connection) -> None:
     if version < SCHEMA_VERSION and columns and "scope_key" not in columns:
         con.execute("drop index if exists incidents_one_open")
         con.execute("alter table incidents rename to incidents_v1")
+
+
+# Columns added after version 2: (name, DDL). A store of version 2 gains them in place.
+ADDED_COLUMNS = (
+    # The playbook's >5% mismatch on a campaign: pause requested, postmortem before resolving.
+    ("postmortem_required", "integer not null default 0"),
+    ("postmortem_url", "text"),
+)
+
+
+def _add_columns(con: sqlite3.Connection) -> None:
+    present = {r[1] for r in con.execute("pragma table_info(incidents)")}
+    for name, ddl in ADDED_COLUMNS:
+        if name not in present:
+            con.execute(f"alter table incidents add column {name} {ddl}")
+
+
+class PostmortemRequired(IncidentStateError):
+    """A campaign-pause incident resolved without a postmortem link."""
+
+
+def is_campaign_slice(origin: str | None) -> bool:
+    return origin not in (None, "", "all")
 
 
 def _scope_order(key: str) -> tuple[int, str]:
@@ -600,6 +642,7 @@ class _Apply:
         self.resolved: list[str] = []
         self.digest: list[str] = []
         self.notified: list[str] = []
+        self.pause_requested: list[str] = []
 
     def recent(self, unit: Unit) -> bool:
         """A breach of a day within page_within of as_of pages; older ones are history."""
@@ -703,6 +746,7 @@ class _Apply:
         self.opened.append(incident_id)
         if self.recent(unit):
             self.notify(incident_id, "trigger")
+            self.pause_campaign(incident_id, unit)
         else:
             self.digest.append(incident_id)
 
@@ -751,8 +795,50 @@ class _Apply:
         elif worse_level and inc["notified"] != "digest":
             self.escalated.append(incident_id)
             self.notify(incident_id, "escalate")
+        if self.recent(unit):
+            self.pause_campaign(incident_id, unit)
+
+    def pause_campaign(self, incident_id: str, unit: Unit) -> None:
+        """The playbook's ">5% mismatch: pause campaign, open incident, require postmortem":
+        a critical final day of a campaign slice (critical already needs min_slice_volume
+        expected) asks chat to pause the campaign, once per incident, and from then on the
+        incident resolves only with a postmortem link."""
+        f: Finding = unit.finding  # type: ignore[assignment]
+        inc = _get(self.con, incident_id)
+        if (
+            f.severity != "critical"
+            or not is_campaign_slice(f.origin)
+            or inc["postmortem_required"]
+        ):
+            return
+        self.con.execute(
+            "update incidents set postmortem_required = 1 where incident_id = ?", [incident_id]
+        )
+        campaign = {
+            "origin": f.origin, "conversion_type": f.conversion_type, "hop": f.hop,
+            "conversion_date": _date(unit.conversion_date), "expected": f.expected,
+            "dropped": f.dropped, "discrepancy_pct": f.discrepancy_pct,
+            "critical_discrepancy_pct": self.policy.critical_discrepancy_pct,
+            "sample_conversion_ids": json.loads(inc["sample_conversion_ids"]),
+        }  # fmt: skip
+        _history(self.con, incident_id, self.at, SYSTEM_ACTOR, "campaign_pause_requested", None,
+                 campaign)  # fmt: skip
+        targets = [s for s in self.sinks if s != PAGER]  # a request to people, not a page
+        _event(self.con, incident_id, "campaign_pause", self.at, targets, {"campaign": campaign})
+        self.pause_requested.append(incident_id)
 
     def close(self, inc: sqlite3.Row) -> None:
+        if inc["postmortem_required"] and not inc["postmortem_url"]:
+            # The campaign recovered, but the playbook wants its postmortem first: the incident
+            # stays live until a person resolves it with the link (noted once).
+            last = self.con.execute(
+                "select action from incident_events where incident_id = ? order by seq desc",
+                [inc["incident_id"]],
+            ).fetchone()
+            if last is None or last[0] != "recovered":
+                _history(self.con, inc["incident_id"], self.at, SYSTEM_ACTOR, "recovered",
+                         None, {"awaiting": "postmortem"})  # fmt: skip
+            return
         _resolve(self.con, inc, self.at, SYSTEM_ACTOR, None, self.sinks)
         self.resolved.append(inc["incident_id"])
 

@@ -457,7 +457,8 @@ def _add_cached(con, source: Source, cache: ParsedCache, keys: list[str]) -> Non
         files = cache.files(entity.name, keys)
         if files:
             con.execute(
-                f"insert into {_parsed(entity)} by name select * from read_parquet(?, hive_partitioning = false)",
+                f"insert into {_parsed(entity)} by name "
+                "select * from read_parquet(?, hive_partitioning = false)",
                 [files],
             )
 
