@@ -12,6 +12,7 @@ from orchestration.defs.publish import publish_assets
 from orchestration.defs.quality import quality_assets, quality_checks
 from orchestration.defs.queue import queue_assets, queue_jobs, queue_schedules
 from orchestration.defs.resources import lead_parity_config
+from orchestration.defs.reviews import review_jobs, review_schedules
 from orchestration.defs.transform.assets import dbt_resource, lead_parity_dbt_models
 
 defs = dg.Definitions(
@@ -27,8 +28,8 @@ defs = dg.Definitions(
     ],
     asset_checks=quality_checks,
     sensors=incident_sensors,
-    jobs=[*jobs, *incident_jobs, *queue_jobs],
-    schedules=[*schedules, *queue_schedules],
+    jobs=[*jobs, *incident_jobs, *queue_jobs, *review_jobs],
+    schedules=[*schedules, *queue_schedules, *review_schedules],
     resources={"lead_parity": lead_parity_config, "dbt": dbt_resource, **live_resources},
     loggers=loggers,
     executor=dg.in_process_executor,

@@ -337,8 +337,12 @@ class SlackSink(Sink):
                 "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
             }
             return json.dumps(body, sort_keys=True).encode(), {}
-        if event["kind"] == "campaign_pause":
-            text = _campaign_pause_text(event)
+        if event["kind"] in ("campaign_pause", "review"):
+            text = (
+                _campaign_pause_text(event)
+                if event["kind"] == "campaign_pause"
+                else _review_text(event)
+            )
             body = {
                 "text": text,
                 "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
@@ -392,6 +396,16 @@ class SlackSink(Sink):
         return json.dumps(body, sort_keys=True).encode(), {}
 
 
+def _review_text(event: dict) -> str:
+    review = event["review"]
+    name = {"weekly": "Weekly reconciliation", "monthly": "Monthly root-cause review"}
+    figures = ", ".join(f"{_slack(k.replace('_', ' '))}: {v}" for k, v in review["figures"].items())
+    return (
+        f"*:bar_chart: {name.get(review['kind'], review['kind'])}, {_slack(review['period'])}* "
+        f"<{review['link']}|open the report>\n{figures}"
+    )
+
+
 def _campaign_pause_text(event: dict) -> str:
     c, inc = event["campaign"], event["incident"]
     pct = c.get("discrepancy_pct")
@@ -437,6 +451,8 @@ class WebhookSink(Sink):
         }
         if event["kind"] == "digest":
             body["digest"] = event["digest"]
+        elif event["kind"] == "review":
+            body["review"] = event["review"]
         else:
             body["dedup_key"] = event["incident"]["dedup_key"]
             body["incident"] = event["incident"]
@@ -460,6 +476,7 @@ WEBHOOK_EVENT_TYPES = {
     "digest": "incidents.digest",
     # The playbook's "pause the campaign" request: named as the event it is, not a state change.
     "campaign_pause": "campaign_pause_requested",
+    "review": "review.published",
 }
 
 

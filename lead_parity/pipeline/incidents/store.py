@@ -296,6 +296,29 @@ class IncidentStore:
             _resolve(con, _get(con, incident_id), at, by, note, sinks)
             return _incident_dict(_get(con, incident_id)), True
 
+    def announce_review(
+        self, kind: str, label: str, link: str, figures: dict, sinks: Sequence[str],
+        at: datetime | None = None,
+    ) -> bool:  # fmt: skip
+        """Queue one chat message (Slack, webhook) linking a weekly or monthly review; the same
+        review (kind, label) is announced once however often it is rendered. True if queued."""
+        at = at or _now()
+        key = f"lead-parity/review/{kind}/{label}"
+        event_id = event_id_for("review", key, datetime(2000, 1, 1, tzinfo=UTC))
+        payload = {
+            "event_id": event_id,
+            "kind": "review",
+            "occurred_at": iso(at),
+            "review": {"kind": kind, "period": label, "link": link, "figures": figures},
+        }
+        targets = [s for s in sinks if s != PAGER]
+        with self._tx() as con:
+            known = con.execute("select 1 from events where event_id = ?", [event_id]).fetchone()
+            if known or not targets:
+                return False
+            _insert_event(con, event_id, "review", key, "review", at, payload, targets)
+            return True
+
     def escalate_due(self, now: datetime, policy: Policy, sinks: Sequence[str]) -> list[str]:
         """Tell the escalation owner about critical incidents paged at least `ack_within` ago
         and still not acknowledged; once per incident. Returns their ids."""
