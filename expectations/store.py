@@ -7,8 +7,6 @@ history folder survives a deleted warehouse and restores the table when it is mi
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from expectations.evaluate import SLO_COLUMNS
+from lead_parity.files import replacing
 
 SCHEMA = pa.schema(
     [
@@ -95,10 +94,8 @@ def _write_history(con: duckdb.DuckDBPyConnection, history_dir: Path) -> None:
     table = con.execute(
         "select * from ops.slo_evaluations order by evaluated_at, rule, scope"
     ).to_arrow_table()
-    target = history_dir / HISTORY_FILE
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    pq.write_table(table.cast(SCHEMA), tmp)
-    os.replace(tmp, target)
+    with replacing(history_dir / HISTORY_FILE) as tmp:
+        pq.write_table(table.cast(SCHEMA), tmp)
 
 
 def write_evaluations(

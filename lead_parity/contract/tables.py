@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -11,12 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lead_parity.contract.model import Contract
+from lead_parity.files import replacing
 
 
 def _write(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def write_contract_tables(contract: Contract, folder: Path, as_of: datetime) -> dict[str, int]:

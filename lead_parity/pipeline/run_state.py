@@ -5,10 +5,9 @@ judged at two different instants."""
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from datetime import UTC, datetime
 
+from lead_parity.files import write_text
 from lead_parity.pipeline.paths import RunPaths
 
 STATE_FILE = "as_of.json"
@@ -43,7 +42,4 @@ def check_as_of(paths: RunPaths, as_of: datetime, full_refresh: bool) -> None:
 def record_as_of(paths: RunPaths, as_of: datetime) -> None:
     """After a completed build: the instant the warehouse's marts were judged at."""
     paths.history.mkdir(parents=True, exist_ok=True)
-    target = paths.history / STATE_FILE
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps({"as_of": _iso(as_of)}))
-    os.replace(tmp, target)
+    write_text(paths.history / STATE_FILE, json.dumps({"as_of": _iso(as_of)}))

@@ -22,10 +22,10 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lead_parity.files import write_text
 from lead_parity.pipeline.ingest.listing import InputFile, open_regular
 
 CACHE_DIR = ".parsed"
@@ -125,10 +125,7 @@ class ParsedCache:
                 "sha256": version.sha256,
                 "problems": problems.get(version.rel, []),
             }
-            marker = self.marker(version.key)
-            tmp = marker.with_name(f".{marker.name}.{uuid.uuid4().hex}.tmp")
-            tmp.write_text(json.dumps(body, sort_keys=True))
-            os.replace(tmp, marker)
+            write_text(self.marker(version.key), json.dumps(body, sort_keys=True))
 
     def prune(self, keep: set[str], entities: list[str]) -> int:
         """Remove every version not in `keep` (superseded, or dropped by a full refresh);

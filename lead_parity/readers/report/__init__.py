@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
+from lead_parity.files import write_text
 from lead_parity.pipeline.publish import open_snapshot, read_manifest
 
 
@@ -18,10 +17,7 @@ def write_report(published_dir: Path, out: Path, *, days: int = 30) -> dict:
     with open_snapshot(published_dir) as con:
         page = render_report(con, manifest, days)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
+    write_text(out, page)
     return {
         "path": str(out.resolve()),
         "bytes": len(page.encode("utf-8")),

@@ -11,8 +11,6 @@ last months, and the (hop, cause) pairs seen for the first time.
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from lead_parity.files import write_text
 from lead_parity.pipeline.publish import open_snapshot, read_manifest
 from lead_parity.readers.report import data
 from lead_parity.readers.report.html import CSS, _e, _num, _table, _usd, _when
@@ -176,8 +175,8 @@ def _budget(con) -> str:
         [],
     )
     rows = [
-        [_e(r.hop), _e(_when(r.budget_date)), _num(r.budget_remaining_pct, 1), _num(r.burn_rate_28d, 2),
-         _e(r.burn_alert or "")]
+        [_e(r.hop), _e(_when(r.budget_date)), _num(r.budget_remaining_pct, 1),
+         _num(r.burn_rate_28d, 2), _e(r.burn_alert or "")]
         for r in frame.itertuples()
     ]  # fmt: skip
     return _table(["hop", "latest final day", "budget left %", "28-day burn rate", "alert"],
@@ -268,13 +267,6 @@ def monthly_review(
     return _page(title, sections), figures, month
 
 
-def _write(path: Path, page: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_review(published_dir: Path, reports_dir: Path, kind: str) -> Review:
     """Render the `kind` review of the current snapshot into the reports folder, by date."""
     if kind not in KINDS:
@@ -288,5 +280,5 @@ def write_review(published_dir: Path, reports_dir: Path, kind: str) -> Review:
             page, figures, month = monthly_review(con, manifest)
             label, name = month, f"{month}.html"
     path = Path(reports_dir) / kind / name
-    _write(path, page)
+    write_text(path, page)
     return Review(kind, label, path.resolve(), figures)
