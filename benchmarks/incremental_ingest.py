@@ -37,7 +37,7 @@ def _step(python: str, input_dir: Path, landed: Path) -> dict:
         [python, "-c", STEP, str(input_dir), str(landed)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    seconds, parsed, peak_kb = done.stdout.split()
+    seconds, parsed, peak_kb = done.stdout.split()[-3:]
     return {"seconds": round(float(seconds), 2), "files_parsed": int(parsed),
             "peak_rss_mb": round(int(peak_kb) / 1024)}  # fmt: skip
 
