@@ -22,6 +22,7 @@ from great_expectations.exceptions import DataContextError
 from expectations import frames
 from expectations.context import DATASOURCE_NAME, SITE_NAME, context_lock, quality_context
 from expectations.context import data_docs_url as site_url
+from expectations.offline_docs import make_offline
 from expectations.suites import SUITES, UNIT_SEVERITY, SuiteSpec
 from expectations.suites.fct_conversions import is_high_intent
 from expectations.suites.fct_hop_parity_daily import is_judged
@@ -148,6 +149,8 @@ def run_suite(
             if data_docs_dir is not None
             else []
         )
+        if data_docs_dir is not None:
+            make_offline(Path(data_docs_dir))
     for expectation_result in result.results:
         info = expectation_result.exception_info or {}
         if info.get("raised_exception"):
