@@ -377,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
 
     __import__("lead_parity.cli.incidents", fromlist=["add_parser"]).add_parser(sub)
     __import__("lead_parity.cli.queue", fromlist=["add_parser"]).add_parser(sub)
+    __import__("lead_parity.cli.remediate", fromlist=["add_parser"]).add_parser(sub)
 
     args = parser.parse_args(argv)
     try:
