@@ -411,3 +411,18 @@ class RemediationStore:
                 [batch_id],
             ).fetchall()
         return hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()[:12]
+
+
+def remediated_rows(history_dir: Path) -> list[tuple[str, str, datetime]]:
+    """(conversion_id, hop, sent_at) of every sent action, for the models' `remediated_at`;
+    empty when no plan was ever made (the store is not created by asking)."""
+    path = Path(history_dir) / STORE_FILE
+    if not path.is_file():
+        return []
+    store = RemediationStore(path, create=False)
+    with store._connect() as con:
+        rows = con.execute(
+            "select conversion_id, hop, sent_at from actions where sent_at is not null "
+            "order by conversion_id, hop"
+        ).fetchall()
+    return [(r[0], r[1], from_iso(r[2])) for r in rows]
