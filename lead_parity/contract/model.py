@@ -292,7 +292,9 @@ def _remediation(raw: object) -> RemediationRule:
     defaults = RemediationRule()
     values = {}
     for name in ("max_per_batch", "max_per_day"):
-        value = int(_number(raw.get(name, getattr(defaults, name)), f"remediation.{name}", integer=True))
+        value = int(
+            _number(raw.get(name, getattr(defaults, name)), f"remediation.{name}", integer=True)
+        )
         if value < 1:
             raise ContractError(f"contract key remediation.{name}: must be at least 1")
         values[name] = value

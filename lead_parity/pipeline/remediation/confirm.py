@@ -97,8 +97,7 @@ def seen_actions(con: duckdb.DuckDBPyConnection, sent: list[dict]) -> set[str]:
         externals = {
             r[0]
             for r in con.execute(
-                f"select external_id from {schema}.stg_zendesk__tickets "
-                "where external_id like ?",
+                f"select external_id from {schema}.stg_zendesk__tickets where external_id like ?",
                 [EXTERNAL_PREFIX + "%"],
             ).fetchall()
         }

@@ -271,8 +271,7 @@ class ZendeskSender:
         key = f"lp-{action['action_id']}"
         body = {
             "ticket": {
-                "subject": f"Re-queued {action['conversion_type'] or 'conversion'} "
-                f"(lead-parity)",
+                "subject": f"Re-queued {action['conversion_type'] or 'conversion'} (lead-parity)",
                 "comment": {
                     "body": f"lead-parity re-queued conversion {action['conversion_id']}, "
                     f"dropped at {action['hop']} ({action['root_cause']}).",

@@ -322,8 +322,7 @@ class RemediationStore:
         at = iso(as_of)
         with self._tx() as con:
             rows = con.execute(
-                "select action_id, unseen_runs, last_seen_as_of from actions "
-                "where status = 'sent'"
+                "select action_id, unseen_runs, last_seen_as_of from actions where status = 'sent'"
             ).fetchall()
             for row in rows:
                 if row["action_id"] in seen:

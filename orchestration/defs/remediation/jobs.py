@@ -23,7 +23,9 @@ class BatchConfig(dg.Config):
 def send_remediation_batch(
     context: dg.OpExecutionContext, config: BatchConfig, lead_parity: LeadParityConfig
 ) -> dg.Output[None]:
-    report = send_batch(lead_parity.paths().history, lead_parity.contract(), config.batch_id or None)
+    report = send_batch(
+        lead_parity.paths().history, lead_parity.contract(), config.batch_id or None
+    )
     context.log.info(report.line())
     # Actions left approved (a vendor down, the day's cap) are not a failed run: the sensor
     # launches another run for the batch's new state.

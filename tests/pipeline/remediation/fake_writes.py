@@ -170,8 +170,14 @@ class FakeWrites:
             if item.get("idProperty") != "email":
                 return 400, {"status": "error", "message": "idProperty must be email"}
             if n in fail:
-                errors.append({"status": "error", "category": "RATE_LIMITS",
-                               "message": "try again", "context": {"ids": [item["id"]]}})  # fmt: skip
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "RATE_LIMITS",
+                        "message": "try again",
+                        "context": {"ids": [item["id"]]},
+                    }
+                )
                 continue
             contact_id = self.contact_for(item["id"])
             new = contact_id is None
@@ -308,9 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fake.slow_s)
         return self._send(entry, status, payload, extra)
 
-    def _send(
-        self, entry: Logged, status: int, payload: dict, headers: dict | None = None
-    ) -> None:
+    def _send(self, entry: Logged, status: int, payload: dict, headers: dict | None = None) -> None:
         entry.status = status
         data = json.dumps(payload).encode()
         try:
