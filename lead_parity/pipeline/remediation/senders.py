@@ -197,18 +197,24 @@ class HubSpotSender:
         if page.data is None:
             self.record(ids, "POST", UPSERT_PATH, page.status, "unknown", detail=page.problem)
             return
-        by_email: dict[str, str] = {}
+        marked: dict[str, str] = {}  # action id -> the contact that carries it
         for contact in page.data.get("results", []):
             props = contact.get("properties") or {}
-            for email in emails:
-                marks = set((props.get(REMEDIATION_PROPERTY) or "").split(";"))
-                if email in pending and all(a["action_id"] in marks for a in pending[email]):
-                    by_email.setdefault(email, str(contact.get("id")))
-        done = [e for e in emails if e in by_email]
-        for email in done:
-            acts = pending.pop(email)
-            self.record([a["action_id"] for a in acts], "POST", UPSERT_PATH, page.status, "ok")
-            self._done(acts, by_email[email], result)
+            for mark in (props.get(REMEDIATION_PROPERTY) or "").split(";"):
+                marked.setdefault(mark, str(contact.get("id")))
+        by_email = {
+            e: marked[pending[e][0]["action_id"]]
+            for e in emails
+            if all(a["action_id"] in marked for a in pending[e])
+        }
+        # One attempt row set and one sent mark per request, not per contact.
+        done = [(by_email[e], pending.pop(e)) for e in emails if e in by_email]
+        ok_ids = [a["action_id"] for _, acts in done for a in acts]
+        if ok_ids:
+            self.record(ok_ids, "POST", UPSERT_PATH, page.status, "ok")
+            sent = {a["action_id"]: cid for cid, acts in done for a in acts}
+            self.store.mark_sent(sent, self.now())
+            result.sent.update(sent)
         failed = [a["action_id"] for e in emails if e in pending for a in pending[e]]
         if failed:
             errors = page.data.get("errors") or []

@@ -72,6 +72,7 @@ class FakeWrites:
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
         self._keys: dict[str, tuple[float, str, dict]] = {}
+        self._index: dict[str, str] = {}  # email (primary or additional) -> contact id
         self._recent: deque[float] = deque()
         self._next_id = 5000
         self._server: ThreadingHTTPServer | None = None
@@ -117,23 +118,22 @@ class FakeWrites:
     def add_contact(self, email: str, additional: tuple[str, ...] = (), **props: Any) -> str:
         with self._lock:
             contact_id = self._new_id()
-            self.contacts[contact_id] = {
-                "email": email,
-                "hs_additional_emails": ";".join(additional) or None,
-                **props,
-            }
+            self.put_contact(
+                contact_id,
+                {"email": email, "hs_additional_emails": ";".join(additional) or None, **props},
+            )
             return contact_id
+
+    def put_contact(self, contact_id: str, props: dict) -> None:
+        """Store a contact under its id and index every email it holds."""
+        with self._lock:
+            self.contacts[contact_id] = props
+            for email in _emails(props):
+                self._index.setdefault(email, contact_id)
 
     def contact_for(self, email: str) -> str | None:
         """The unique-email index: primary and additional emails."""
-        email = email.lower()
-        for contact_id, props in self.contacts.items():
-            emails = {(props.get("email") or "").lower()} | {
-                e.strip().lower() for e in (props.get("hs_additional_emails") or "").split(";")
-            }
-            if email in emails:
-                return contact_id
-        return None
+        return self._index.get(email.lower())
 
     def writes(self) -> list[Logged]:
         return [r for r in self.log if r.method != "GET" and r.endpoint != "read"]
@@ -184,7 +184,7 @@ class FakeWrites:
             props = dict(item.get("properties") or {})
             if new:
                 contact_id = self._new_id()
-                self.contacts[contact_id] = {"email": item["id"].lower()}
+                self.put_contact(contact_id, {"email": item["id"].lower()})
             props.pop("email", None)  # the index resolved it; an additional email stays one
             self.contacts[contact_id].update(props)
             results.append({"id": contact_id, "new": new,
@@ -232,6 +232,11 @@ class FakeWrites:
         existing["name"] = user.get("name") or existing.get("name")
         existing["tags"] = sorted(set(existing["tags"]) | set(user.get("tags") or []))
         return (201 if created else 200), {"user": dict(existing)}
+
+
+def _emails(props: dict) -> set[str]:
+    extra = (props.get("hs_additional_emails") or "").split(";")
+    return {e.strip().lower() for e in [props.get("email") or "", *extra] if e.strip()}
 
 
 def _authorized(header: str | None) -> bool:

@@ -48,7 +48,7 @@ def seed_contacts(fake: FakeWrites, input_dir: Path) -> dict[str, dict]:
     originals = {}
     for page in sorted((input_dir / "hubspot_contacts").glob("*.json")):
         for contact in json.loads(page.read_text())["results"]:
-            fake.contacts[contact["id"]] = dict(contact["properties"])
+            fake.put_contact(contact["id"], dict(contact["properties"]))
             originals[contact["id"]] = contact
     return originals
 
