@@ -159,7 +159,8 @@ def cmd_send(args) -> int:
     paths = _paths(args)
     report = send_batch(paths.history, _contract(args), args.batch)
     print(report.line())
-    return EXIT_INCOMPLETE if report.unresolved else 0
+    # Actions held by the daily cap are on schedule; unresolved or unconfigured ones are not.
+    return EXIT_INCOMPLETE if report.unresolved or report.not_configured else 0
 
 
 def _run(func):

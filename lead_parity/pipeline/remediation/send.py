@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lead_parity.contract import Contract
 from lead_parity.pipeline.connectors import hubspot, zendesk
+from lead_parity.pipeline.connectors.landing import ConfigError
 from lead_parity.pipeline.http_client import HttpClient, HttpSettings
 from lead_parity.pipeline.remediation.senders import HubSpotSender, SendResult, ZendeskSender
 from lead_parity.pipeline.remediation.store import RemediationStore
@@ -38,7 +39,7 @@ class BatchReport:
         if self.deferred_by_cap:
             parts.append(f"{self.deferred_by_cap} held by remediation.max_per_day")
         for target, n in sorted(self.not_configured.items()):
-            parts.append(f"{n} waiting: {target} is not configured")
+            parts.append(f"{n} waiting for {target}")
         return ", ".join(parts) + f" ({self.writes} write and {self.reads} read requests)"
 
 
@@ -47,7 +48,10 @@ def _clients(
 ) -> tuple[HttpClient, HttpClient] | str:
     module = hubspot if target == "hubspot" else zendesk
     config_cls = module.HubSpotConfig if target == "hubspot" else module.ZendeskConfig
-    config, why = config_cls.from_env(env)
+    try:
+        config, why = config_cls.from_env(env)
+    except ConfigError as exc:
+        return str(exc)  # a malformed variable: one line, the actions wait
     if config is None:
         return why
     reader = module.make_client(config, settings, log)
@@ -78,7 +82,7 @@ def send_batch(
             continue
         clients = _clients(target, env, settings)
         if isinstance(clients, str):
-            report.not_configured[f"{target} ({clients})"] = len(mine)
+            report.not_configured[f"{target} to be configured ({clients})"] = len(mine)
             continue
         reader, writer = clients
         try:

@@ -1,9 +1,12 @@
 """`remediation_sensor` (every 30 s): launches `remediation_job` for a batch with approved,
-unsent actions. The run key is the batch and its actions' state (approved ids and their tries),
-so one approval launches one run, and a batch a run left half-sent launches one more; while a
+unsent actions. The run key is the batch, its actions' state (approved ids and their tries) and
+the UTC day, so one approval launches one run, a batch a run left half-sent launches one more,
+and actions the daily cap held are launched again the next day; while a
 remediation run is queued or in progress, no other is requested. A tick reads only the SQLite
 store, never the warehouse or a vendor.
 """
+
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -48,8 +51,10 @@ def build_remediation_sensor(
         if not batches:
             return dg.SkipReason("no approved action waiting")
         batch = batches[0]  # one at a time, oldest first: the day's cap is shared
+        # The UTC day is part of the key: actions the day's cap held get a run the next day.
+        day = datetime.now(UTC).strftime("%Y%m%d")
         return dg.RunRequest(
-            run_key=f"remediate-{batch}-{store.state_of(batch)}",
+            run_key=f"remediate-{batch}-{store.state_of(batch)}-{day}",
             run_config={"ops": {"send_remediation_batch": {"config": {"batch_id": batch}}}},
             tags={"lead_parity/remediation_batch": batch},
         )
