@@ -9,6 +9,7 @@ conversion's open review items with `resolution = 'requeued'`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from lead_parity.pipeline.remediation.senders import EXTERNAL_PREFIX
-from lead_parity.pipeline.remediation.store import RemediationStore, from_iso
+from lead_parity.pipeline.remediation.store import RemediationStore, from_iso, iso
 from lead_parity.pipeline.review_queue import QueueError, QueueStore
 from lead_parity.pipeline.review_queue.store import STORE_FILE as QUEUE_FILE
 
@@ -176,3 +177,45 @@ def _close_review_items(history: Path, store: RemediationStore, confirmed: list[
         except QueueError:
             continue  # a person holds it: theirs to close
     return closed
+
+
+EVALUATION_RULE = "remediation"
+
+
+def evaluation_rows(store: RemediationStore, as_of: datetime) -> list[dict]:
+    """ops.slo_evaluations rows of the `remediation` rule for this run, one per hop anything
+    was ever sent at: breached when an action failed in this run (unseen two runs after it was
+    sent), so the incidents layer opens one incident per hop and resolves it on the next run
+    without a new failure. Empty when nothing was ever sent."""
+    at = iso(as_of)
+    by_hop: dict[str, list[dict]] = {}
+    for action in store.actions():
+        if action["sent_at"] is not None:
+            by_hop.setdefault(action["hop"], []).append(action)
+    rows = []
+    for hop, actions in sorted(by_hop.items()):
+        failed = [a for a in actions if a["status"] == "failed" and a["failed_at"] == at]
+        rows.append(
+            {
+                "evaluated_at": as_of.astimezone(UTC).replace(tzinfo=None),
+                "rule": EVALUATION_RULE,
+                "scope": f"{EVALUATION_RULE}|{hop}",
+                "conversion_date": None,
+                "conversion_type": None,
+                "origin": None,
+                "hop": hop,
+                "observed": float(len(failed)),
+                "threshold": 0.0,
+                "passed": not failed,
+                "severity": "warning",
+                "expected": len(actions),
+                "dropped": len(failed),
+                "details": json.dumps(
+                    {
+                        "failed_actions": [a["action_id"] for a in failed[:10]],
+                        "sample_conversion_ids": [a["conversion_id"] for a in failed[:10]],
+                    }
+                ),
+            }
+        )
+    return rows

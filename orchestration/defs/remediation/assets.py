@@ -1,10 +1,17 @@
 """The `remediation` asset: a pipeline run confirms what remediation sent and mirrors the audit."""
 
-import dagster as dg
+from datetime import UTC
 
+import dagster as dg
+import pandas as pd
+
+from expectations.evaluate import SLO_COLUMNS
+from expectations.store import write_evaluations
 from lead_parity.pipeline.remediation import RemediationStore, confirm_in_run
+from lead_parity.pipeline.remediation.confirm import EVALUATION_RULE, evaluation_rows
 from lead_parity.pipeline.remediation.store import STORE_FILE
 from orchestration.defs.owners import MART_OWNERS
+from orchestration.defs.quality.checks import run_as_of
 from orchestration.defs.resources import LeadParityConfig
 
 REMEDIATION_KEY = dg.AssetKey("remediation")
@@ -42,14 +49,27 @@ COLUMNS = dg.TableSchema(
     owners=MART_OWNERS,  # every hop owner: a re-sent lead may belong to any of them
     description="Re-sent dropped leads (docs/remediation.md): confirms each sent action whose "
     "contact or lp: ticket this run sees (unseen after two runs: failed), closes the "
-    "conversion's review items as requeued, and mirrors history/remediation.sqlite into "
-    "ops.remediation_queue and the append-only ops.remediation_attempts.",
+    "conversion's review items as requeued, mirrors history/remediation.sqlite into "
+    "ops.remediation_queue and the append-only ops.remediation_attempts, and writes the "
+    "`remediation` rule's rows to ops.slo_evaluations (a failure opens an incident).",
     metadata={"dagster/column_schema": COLUMNS},
 )
 def remediation(lead_parity: LeadParityConfig) -> dg.MaterializeResult:
     paths = lead_parity.duckdb_paths("remediation")
-    report = confirm_in_run(paths.warehouse, paths.history, lead_parity.as_of_datetime())
+    as_of = lead_parity.as_of_datetime()
+    report = confirm_in_run(paths.warehouse, paths.history, as_of)
     store = RemediationStore.in_history(paths.history)
+    # Failed actions become an incident through the incidents layer: rows of the
+    # `remediation` rule in ops.slo_evaluations, evaluated with the run's SLO checks.
+    rows = evaluation_rows(store, run_as_of(lead_parity).replace(tzinfo=UTC))
+    if rows:
+        write_evaluations(
+            paths.warehouse,
+            rows[0]["evaluated_at"],
+            EVALUATION_RULE,
+            pd.DataFrame(rows, columns=SLO_COLUMNS),
+            paths.history,
+        )
     counts: dict[str, int] = {}
     for action in store.actions():
         counts[action["status"]] = counts.get(action["status"], 0) + 1

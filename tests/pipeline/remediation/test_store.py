@@ -55,3 +55,38 @@ def test_sent_actions_are_confirmed_when_seen_and_fail_unseen_after_two_runs(tmp
     assert store.confirm({ids[1]}, run2) == ([ids[1]], [ids[2]])
     status = {a["action_id"]: a["status"] for a in store.actions()}
     assert status == {ids[0]: "confirmed", ids[1]: "confirmed", ids[2]: "failed"}
+
+
+def test_a_failed_action_opens_one_incident_which_the_next_clean_run_resolves(tmp_path):
+    import pandas as pd
+
+    from expectations.evaluate import SLO_COLUMNS
+    from expectations.store import write_evaluations
+    from lead_parity.contract import load_contract
+    from lead_parity.pipeline.incidents import IncidentStore, evaluate_in_run
+    from lead_parity.pipeline.remediation.confirm import EVALUATION_RULE, evaluation_rows
+
+    store = RemediationStore.in_history(tmp_path / "history")
+    [batch] = store.record_plan(props(2, hop="support"), by="ops", at=AT, snapshot_as_of=None,
+                                max_per_batch=10)  # fmt: skip
+    ids = store.approve(batch, "ana", at=AT, max_per_day=10)
+    store.mark_sent({i: "1" for i in ids}, AT)
+    warehouse = tmp_path / "w.duckdb"
+    contract = load_contract()
+    for hours, seen in ((1, set()), (2, {ids[0]}), (3, set())):
+        as_of = AT + timedelta(hours=hours)
+        store.confirm(seen, as_of)
+        rows = evaluation_rows(store, as_of)
+        frame = pd.DataFrame(rows, columns=SLO_COLUMNS)
+        write_evaluations(warehouse, rows[0]["evaluated_at"], EVALUATION_RULE, frame)
+        evaluate_in_run(warehouse, tmp_path / "history", contract, run_url=None)
+        incidents = IncidentStore.in_history(tmp_path / "history").incidents()
+        if hours == 1:
+            assert incidents == []  # unseen once: not failed yet
+    # ids[1] failed at hour 2 (its second unseen run): one incident, owned by the support hop's
+    # owner, naming the conversion; hour 3 had no new failure, so it resolved.
+    [incident] = IncidentStore.in_history(tmp_path / "history").incidents()
+    assert incident["rule"] == "remediation" and incident["owner"] == "platform"
+    failed = {a["conversion_id"] for a in store.actions(status="failed")}
+    assert len(failed) == 1 and failed <= set(incident["sample_conversion_ids"])
+    assert incident["status"] == "resolved"
