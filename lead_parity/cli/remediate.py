@@ -84,9 +84,11 @@ def cmd_plan(args) -> int:
         max_per_batch=contract.remediation.max_per_batch,
     )
     rows = [a for b in batches for a in store.actions(batch_id=b)]
+    merge_items = _open_merge_items(paths, contract, plan)
     if args.json:
         print(json.dumps({"batches": batches, "actions": rows,
-                          "merge_candidates": plan.merge_candidates, "skipped": plan.skipped},
+                          "merge_candidates": plan.merge_candidates, "skipped": plan.skipped,
+                          "review_items_opened": merge_items},
                          indent=1, sort_keys=True, default=str))  # fmt: skip
         return 0
     if rows:
@@ -99,13 +101,33 @@ def cmd_plan(args) -> int:
     if plan.merge_candidates:
         print(
             f"{len(plan.merge_candidates)} identity_mismatch conversions are merge candidates, "
-            "never re-sent: " + ", ".join(plan.merge_candidates[:10])
+            "never re-sent: "
+            + ", ".join(plan.merge_candidates[:10])
+            + f" ({len(merge_items)} new merge_candidate items in the review queue)"
         )
     for reason, n in sorted(plan.skipped.items()):
         print(f"skipped {n}: {reason}")
     for batch in batches:
         print(f"approve with: lead-parity remediate approve --batch {batch} --by NAME")
     return 0
+
+
+def _open_merge_items(paths, contract, plan) -> list[str]:
+    """identity_mismatch drops become review-queue items (a person merges, nothing is sent)."""
+    from datetime import UTC, datetime
+
+    from lead_parity.pipeline.review_queue import QueueStore, queue_sink_names, settings_for
+
+    if not plan.merge_items:
+        return []
+    queue = settings_for(contract)
+    return QueueStore.in_history(paths.history).open_items(
+        plan.merge_items,
+        hop_owners=queue.hop_owners,
+        escalation_owner=queue.escalation_owner,
+        sinks=queue_sink_names(os.environ),
+        at=datetime.now(UTC),
+    )
 
 
 def _decide(args, verb: str) -> int:

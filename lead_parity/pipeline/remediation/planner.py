@@ -8,8 +8,8 @@ Rules (docs/remediation.md):
   HubSpot contact upsert for `marketing` and `crm`, a Zendesk ticket for `support`;
 - assignment hops get a routing flag (a HubSpot contact property, a Zendesk user tag), never an
   owner id;
-- `identity_mismatch` is never re-sent (it would create a duplicate contact): it is listed as a
-  merge candidate for a person;
+- `identity_mismatch` is never re-sent (it would create a duplicate contact): it becomes a
+  `merge_candidate` item of the review queue, a person's call;
 - a lead whose later conversion reached the same hop is already there: skipped;
 - a conversion without an email cannot be matched by the vendor's unique index: skipped.
 """
@@ -17,13 +17,14 @@ Rules (docs/remediation.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from lead_parity.contract import HOP_RULES, Contract
 from lead_parity.pipeline.remediation.store import Proposal
+from lead_parity.pipeline.review_queue.evidence import Evidence
 
 RESENT_CAUSES = ("integration_failure", "silent_drop", "no_trace")
 ASSIGNMENT_CAUSES = ("enrichment_failure", "unassigned", "no_trace")
@@ -46,6 +47,7 @@ class PlanError(ValueError):
 class Plan:
     proposals: list[Proposal] = field(default_factory=list)
     merge_candidates: list[str] = field(default_factory=list)  # conversion ids
+    merge_items: list[Evidence] = field(default_factory=list)  # review-queue items for them
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> conversions
     snapshot_as_of: datetime | None = None
 
@@ -75,7 +77,8 @@ def plan_from_snapshot(published: Path, contract: Contract) -> Plan:
             raise PlanError(f"the snapshot at {db} has no marts.fct_conversions")
         rows = con.execute(
             "select d.conversion_id, d.lead_key, d.email, d.conversion_type, d.dropped_at_hop, "
-            "d.root_cause, c.converted_at from marts.rpt_dropped_leads d "
+            "d.root_cause, c.converted_at, d.origin, d.intent_score "
+            "from marts.rpt_dropped_leads d "
             "join marts.fct_conversions c using (conversion_id) "
             "order by c.converted_at, d.conversion_id"
         ).fetchall()
@@ -83,13 +86,28 @@ def plan_from_snapshot(published: Path, contract: Contract) -> Plan:
         plan = Plan(snapshot_as_of=_as_of(con))
     finally:
         con.close()
-    for conversion_id, lead_key, email, ctype, hop, cause, converted_at in rows:
+    opened_at = _aware(plan.snapshot_as_of) or datetime.now(UTC)
+    for conversion_id, lead_key, email, ctype, hop, cause, converted_at, origin, intent in rows:
         if hop not in HOP_RULES:
             plan.skip("unknown hop")
             continue
         kind = HOP_RULES[hop]["kind"]
         if cause == MERGE_CAUSE:
             plan.merge_candidates.append(conversion_id)
+            plan.merge_items.append(
+                Evidence(
+                    kind="merge_candidate",
+                    conversion_id=conversion_id,
+                    hop=hop,
+                    opened_at=opened_at,
+                    evidence=f"dropped at {hop} for identity_mismatch: a look-alike record of "
+                    "another lead exists; merge them, remediation will not re-send it",
+                    conversion_type=ctype,
+                    origin=origin,
+                    intent_score=intent,
+                    reached_at=None,
+                )
+            )
             continue
         allowed = RESENT_CAUSES if kind == "record" else ASSIGNMENT_CAUSES
         if cause not in allowed:
@@ -124,6 +142,12 @@ def _reached_later(
         ).fetchall():
             out[(lead_key, hop)] = latest
     return out
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:

@@ -21,6 +21,7 @@ from lead_parity.pipeline.http_client import HttpSettings
 from lead_parity.pipeline.paths import RunPaths
 from lead_parity.pipeline.publish.snapshot import publish_snapshot
 from lead_parity.pipeline.remediation import RemediationStore, confirm_in_run, send_batch
+from lead_parity.pipeline.review_queue import item_id_for
 
 from .fake_writes import HUBSPOT_TOKEN, ZENDESK_TOKEN, FakeWrites
 
@@ -107,9 +108,16 @@ def test_remediate_the_worked_examples(worked_build, tmp_path):
         assert by_conversion["m8"]["action"] == "hubspot_flag"  # F: enrichment_failure
         assert by_conversion["m10"]["action"] == "zendesk_flag"  # G: unassigned
         assert "m2" in planned["merge_candidates"] and "m2" not in by_conversion  # B
+        # ... which is a person's call: a merge_candidate item in the review queue, once.
+        [merge_item] = planned["review_items_opened"]
+        assert merge_item == item_id_for("merge_candidate", "m2")
         [batch] = planned["batches"]
         again = cli("remediate", "plan", env=env)
         assert "0 new proposed actions" in again.stdout and fake.log == []
+        assert "(0 new merge_candidate items" in again.stdout
+        listed = cli("queue", "list", "--kind", "merge_candidate", "--json", env=env)
+        [item] = json.loads(listed.stdout)
+        assert (item["conversion_id"], item["owner"], item["state"]) == ("m2", "platform", "open")
 
         # No approval, no write: the sender finds nothing approved.
         assert cli("remediate", "send", "--batch", batch, env=env).returncode == 0
