@@ -63,7 +63,6 @@ class FakeWrites:
     idempotency_ttl_s: float = 7200.0
     slow_s: float = 0.6
     contacts: dict[str, dict] = field(default_factory=dict)  # id -> properties
-    merged: dict[str, str] = field(default_factory=dict)  # merged id -> surviving id
     tickets: list[dict] = field(default_factory=list)
     users: dict[str, dict] = field(default_factory=dict)  # email -> user
     log: list[Logged] = field(default_factory=list)
