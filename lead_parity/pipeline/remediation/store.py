@@ -116,8 +116,8 @@ class RemediationStore:
     @contextmanager
     def _connect(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
         if not durable:
-            # The sender marks every request: one kept connection, not an open and a
-            # checkpoint-on-close per mark.
+            # Reads and the sender's per-request marks: one kept connection, not an open and a
+            # checkpoint-on-close each time.
             if self._shared is None:
                 self._shared = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 self._shared.row_factory = sqlite3.Row
@@ -262,11 +262,11 @@ class RemediationStore:
         if batch_id:
             sql += " and batch_id = ?"
             params.append(batch_id)
-        with self._connect() as con:
+        with self._connect(durable=False) as con:
             return [dict(r) for r in con.execute(sql + " order by action_id", params)]
 
     def sent_today(self, at: datetime) -> int:
-        with self._connect() as con:
+        with self._connect(durable=False) as con:
             return con.execute(
                 "select count(*) from actions where sent_at is not null "
                 "and substr(sent_at, 1, 10) = ?",
@@ -362,7 +362,7 @@ class RemediationStore:
         if status:
             sql += " and status = ?"
             params.append(status)
-        with self._connect() as con:
+        with self._connect(durable=False) as con:
             return [dict(r) for r in con.execute(sql + " order by batch_id, action_id", params)]
 
     def attempts(self, action_id: str | None = None) -> list[dict]:
@@ -370,11 +370,11 @@ class RemediationStore:
         if action_id:
             sql += " where action_id = ?"
             params.append(action_id)
-        with self._connect() as con:
+        with self._connect(durable=False) as con:
             return [dict(r) for r in con.execute(sql + " order by seq", params)]
 
     def batches(self) -> list[dict]:
-        with self._connect() as con:
+        with self._connect(durable=False) as con:
             rows = con.execute(
                 "select b.batch_id, b.planned_at, b.planned_by, b.actions, "
                 "a.status, count(*) as n from batches b join actions a using (batch_id) "
@@ -392,7 +392,7 @@ class RemediationStore:
 
     def approved_batches(self) -> list[str]:
         """Batches with approved actions not sent yet: what the sensor launches."""
-        with self._connect() as con:
+        with self._connect(durable=False) as con:
             return [
                 r[0]
                 for r in con.execute(
@@ -403,7 +403,7 @@ class RemediationStore:
 
     def state_of(self, batch_id: str) -> str:
         """A digest of the batch's approved actions and tries: one state, one launched run."""
-        with self._connect() as con:
+        with self._connect(durable=False) as con:
             rows = con.execute(
                 "select action_id, tries from actions where batch_id = ? and status = 'approved' "
                 "order by action_id",

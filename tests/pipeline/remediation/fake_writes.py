@@ -114,6 +114,17 @@ class FakeWrites:
 
     # ---- test helpers ------------------------------------------------------------------------
 
+    def reset(self, *, idempotency_ttl_s: float = 7200.0, slow_s: float = 0.6) -> None:
+        """Forget every object, key, fault and logged request (one server, many schedules)."""
+        with self._lock:
+            self.idempotency_ttl_s, self.slow_s = idempotency_ttl_s, slow_s
+            for store in (self.contacts, self.users, self._keys, self._index, self.schedule):
+                store.clear()
+            self.tickets.clear()
+            self.log.clear()
+            self._recent.clear()
+
+
     def add_contact(self, email: str, additional: tuple[str, ...] = (), **props: Any) -> str:
         with self._lock:
             contact_id = self._new_id()
