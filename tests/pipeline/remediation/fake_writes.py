@@ -124,7 +124,6 @@ class FakeWrites:
             self.log.clear()
             self._recent.clear()
 
-
     def add_contact(self, email: str, additional: tuple[str, ...] = (), **props: Any) -> str:
         with self._lock:
             contact_id = self._new_id()
