@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,24 @@ def test_a_failed_action_opens_one_incident_which_the_next_clean_run_resolves(tm
     failed = {a["conversion_id"] for a in store.actions(status="failed")}
     assert len(failed) == 1 and failed <= set(incident["sample_conversion_ids"])
     assert incident["status"] == "resolved"
+
+
+def test_the_contract_caps_default_and_refuse_nonsense():
+    import yaml
+
+    from lead_parity.contract import DEFAULT_CONTRACT_PATH, ContractError, load_contract
+    from lead_parity.contract.model import parse_contract
+
+    assert (load_contract().remediation.max_per_batch, load_contract().remediation.max_per_day) == (
+        100,
+        500,
+    )
+    raw = yaml.safe_load(Path(DEFAULT_CONTRACT_PATH).read_text(encoding="utf-8"))
+    for bad, message in (
+        ({"max_per_batch": 0}, "at least 1"),
+        ({"max_per_day": "lots"}, "not a non-negative number"),
+        ({"per_week": 3}, "unknown setting"),
+    ):
+        with pytest.raises(ContractError, match=message):
+            parse_contract({**raw, "remediation": bad})
+    assert parse_contract({**raw, "remediation": {"max_per_day": 20}}).remediation.max_per_day == 20
