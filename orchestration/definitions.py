@@ -11,6 +11,12 @@ from orchestration.defs.loggers import loggers
 from orchestration.defs.publish import publish_assets
 from orchestration.defs.quality import quality_assets, quality_checks
 from orchestration.defs.queue import queue_assets, queue_jobs, queue_schedules
+from orchestration.defs.remediation import (
+    remediation_assets,
+    remediation_checks,
+    remediation_jobs,
+    remediation_sensors,
+)
 from orchestration.defs.resources import lead_parity_config
 from orchestration.defs.reviews import review_jobs, review_schedules
 from orchestration.defs.transform.assets import dbt_resource, lead_parity_dbt_models
@@ -24,11 +30,12 @@ defs = dg.Definitions(
         *quality_assets,
         *incident_assets,
         *queue_assets,
+        *remediation_assets,
         *publish_assets,
     ],
-    asset_checks=quality_checks,
-    sensors=incident_sensors,
-    jobs=[*jobs, *incident_jobs, *queue_jobs, *review_jobs],
+    asset_checks=[*quality_checks, *remediation_checks],
+    sensors=[*incident_sensors, *remediation_sensors],
+    jobs=[*jobs, *incident_jobs, *queue_jobs, *remediation_jobs, *review_jobs],
     schedules=[*schedules, *queue_schedules, *review_schedules],
     resources={"lead_parity": lead_parity_config, "dbt": dbt_resource, **live_resources},
     loggers=loggers,

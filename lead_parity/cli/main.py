@@ -388,6 +388,7 @@ def build_parser() -> OneLineParser:
 
     __import__("lead_parity.cli.incidents", fromlist=["add_parser"]).add_parser(sub)
     __import__("lead_parity.cli.queue", fromlist=["add_parser"]).add_parser(sub)
+    __import__("lead_parity.cli.remediate", fromlist=["add_parser"]).add_parser(sub)
 
     decorate(parser)
     return parser

@@ -98,6 +98,14 @@ class EscalationRule:
 
 
 @dataclass(frozen=True)
+class RemediationRule:
+    """How many re-sent leads one approved batch and one UTC day may carry (docs/remediation.md)."""
+
+    max_per_batch: int = 100
+    max_per_day: int = 500
+
+
+@dataclass(frozen=True)
 class Contract:
     conversions: tuple[ConversionRule, ...]
     hops: tuple[HopRule, ...]
@@ -108,6 +116,7 @@ class Contract:
     source: str = "<default>"
     alerting: AlertingRule = field(default_factory=AlertingRule)
     escalation: EscalationRule = field(default_factory=EscalationRule)
+    remediation: RemediationRule = field(default_factory=RemediationRule)
 
     def hop(self, name: str) -> HopRule:
         return next(h for h in self.hops if h.hop == name)
@@ -277,11 +286,27 @@ def _escalation(raw: object) -> EscalationRule:
     )
 
 
+def _remediation(raw: object) -> RemediationRule:
+    raw = _mapping(raw or {}, "remediation")
+    _only_keys(raw, "remediation", ("max_per_batch", "max_per_day"))
+    defaults = RemediationRule()
+    values = {}
+    for name in ("max_per_batch", "max_per_day"):
+        value = int(
+            _number(raw.get(name, getattr(defaults, name)), f"remediation.{name}", integer=True)
+        )
+        if value < 1:
+            raise ContractError(f"contract key remediation.{name}: must be at least 1")
+        values[name] = value
+    return RemediationRule(**values)
+
+
 def parse_contract(raw: object, source: str = "<memory>") -> Contract:
     raw = _mapping(raw, "(top level)")
     for key in raw:
         if key not in {
             "conversions", "hops", "match_window", "identity", "slo", "alerting", "escalation",
+            "remediation",
         }:  # fmt: skip
             raise ContractError(f"contract key {key}: unknown top-level key")
     for required in ("conversions", "hops"):
@@ -308,6 +333,7 @@ def parse_contract(raw: object, source: str = "<memory>") -> Contract:
         source=source,
         alerting=_alerting(raw.get("alerting")),
         escalation=_escalation(raw.get("escalation")),
+        remediation=_remediation(raw.get("remediation")),
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,8 +18,16 @@ def _write(table: pa.Table, path: Path) -> None:
         pq.write_table(table, tmp)
 
 
-def write_contract_tables(contract: Contract, folder: Path, as_of: datetime) -> dict[str, int]:
-    """Write conversion_events, conversion_hops, hops, role_accounts and settings (as_of incl.)."""
+def write_contract_tables(
+    contract: Contract,
+    folder: Path,
+    as_of: datetime,
+    remediated: Iterable[tuple[str, str, datetime]] = (),
+) -> dict[str, int]:
+    """Write conversion_events, conversion_hops, hops, role_accounts and settings (as_of incl.),
+    and `remediated`: (conversion_id, hop, sent_at) of every action `lead-parity remediate` sent
+    (docs/remediation.md), empty when nothing was, so the models always have the table."""
+    sent = list(remediated)
     folder.mkdir(parents=True, exist_ok=True)
     as_of_naive = as_of.replace(tzinfo=None)
     tables = {
@@ -68,6 +77,15 @@ def write_contract_tables(contract: Contract, folder: Path, as_of: datetime) -> 
                     [contract.slo.high_intent_unassigned_after_s], pa.int64()
                 ),
                 "quarantined_records": pa.array([contract.slo.quarantined_records], pa.int64()),
+            }
+        ),
+        "remediated": pa.table(
+            {
+                "conversion_id": pa.array([r[0] for r in sent], pa.string()),
+                "hop": pa.array([r[1] for r in sent], pa.string()),
+                "remediated_at": pa.array(
+                    [r[2].astimezone(UTC).replace(tzinfo=None) for r in sent], pa.timestamp("us")
+                ),
             }
         ),
     }

@@ -16,6 +16,7 @@ from pathlib import Path
 from lead_parity.contract import load_contract, write_contract_tables
 from lead_parity.pipeline.ingest import ingest_all
 from lead_parity.pipeline.paths import DBT_PROJECT_DIR, RunPaths
+from lead_parity.pipeline.remediation.store import remediated_rows
 
 
 class DbtBuildFailed(RuntimeError):
@@ -64,7 +65,7 @@ def build_warehouse(
     timings = {}
     start = time.perf_counter()
     ingested = ingest_all(Path(input_dir), paths.landed)
-    write_contract_tables(contract, paths.contract_tables, as_of)
+    write_contract_tables(contract, paths.contract_tables, as_of, remediated_rows(paths.history))
     timings["ingest_s"] = time.perf_counter() - start
     start = time.perf_counter()
     # dbt unit tests check the SQL, not the data: they run in CI (tests/dbt), not in every build.

@@ -217,11 +217,17 @@ class HttpClient:
         settings: HttpSettings | None = None,
         credential_hint: str = "the API token",
         logger: logging.Logger | logging.LoggerAdapter | None = None,
+        writes: bool = False,
     ) -> None:
+        """`writes=True` is for requests that change the vendor's data: only failures that
+        prove the request was not processed (refused connection, 429) are retried here; a read
+        timeout, a dropped connection or a 5xx leaves the outcome unknown and raises, so the
+        caller can look before it tries again (lead_parity/pipeline/remediation/senders.py)."""
         self.base_url = base_url.rstrip("/")
         self.service = service
         self.settings = settings or HttpSettings()
         self.ledger = RetryLedger()
+        self._writes = writes
         self._secrets = tuple(s for s in secrets if s)
         self._credential_hint = credential_hint
         self._log = logger or log
@@ -229,12 +235,12 @@ class HttpClient:
         retry = CountingRetry(
             total=max(s.max_attempts - 1, 0),
             connect=None,
-            read=None,
+            read=0 if writes else None,
             status=None,
             other=0,
             redirect=0,
             allowed_methods=frozenset({"GET", "POST"}),  # the search POST is a read
-            status_forcelist=RETRY_STATUSES,
+            status_forcelist=frozenset({429}) if writes else RETRY_STATUSES,
             backoff_factor=s.backoff_factor_s,
             backoff_max=s.backoff_max_s,
             backoff_jitter=s.backoff_jitter_s,
@@ -264,15 +270,24 @@ class HttpClient:
     def get_page(self, path: str, params: Mapping[str, Any] | None = None) -> Page:
         return self._fetch("GET", path, params=params, json_body=None)
 
-    def post_page(self, path: str, json_body: Any) -> Page:
-        return self._fetch("POST", path, params=None, json_body=json_body)
+    def post_page(
+        self, path: str, json_body: Any, headers: Mapping[str, str] | None = None
+    ) -> Page:
+        return self._fetch("POST", path, params=None, json_body=json_body, headers=headers)
 
     def _fetch(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None, json_body: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None = None,
     ) -> Page:
         url = self.base_url + path
         s = self.settings
-        attempts = max(s.body_attempts, 1)
+        # A write whose answer arrived broken may have been applied: never send it twice here.
+        attempts = 1 if self._writes else max(s.body_attempts, 1)
         for attempt in range(1, attempts + 1):
             retries_before = self.ledger.retries
             set_limit(s.request_deadline_s)
@@ -282,6 +297,7 @@ class HttpClient:
                     url,
                     params=params,
                     json=json_body,
+                    headers=dict(headers) if headers else None,
                     stream=True,
                     timeout=(s.connect_timeout_s, s.read_timeout_s),
                 )

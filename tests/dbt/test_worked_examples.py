@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
-
-from lead_parity.pipeline.build import build_warehouse
 
 WORKED = Path("/work/shared/examples/worked")
 FIELDS = ("status", "hop", "cause", "late", "lead_key")
@@ -21,12 +18,10 @@ with open(WORKED / "expected.csv", newline="", encoding="utf-8") as _f:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("worked")
-    shutil.copytree(WORKED, tmp / "input")
-    warehouse = tmp / "wh" / "warehouse.duckdb"
-    build_warehouse(tmp / "input", warehouse, as_of=AS_OF)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def built(worked_build):
+    # The session's build of the worked examples (tests/conftest.py), at AS_OF.
+    assert worked_build.as_of == AS_OF
+    with duckdb.connect(str(worked_build.warehouse), read_only=True) as con:
         rows = con.execute(
             "select conversion_id, status, dropped_at_hop, root_cause, late, lead_key"
             " from marts.fct_conversions"

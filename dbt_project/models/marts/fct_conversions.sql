@@ -1,10 +1,24 @@
 {#- One row per conversion up to as_of (SPEC section 6), with one `<hop>_reached_at` column per
-    hop of var('hops'). No raw email here: that lives only in rpt_dropped_leads. -#}
+    hop of var('hops'). No raw email here: that lives only in rpt_dropped_leads. A conversion
+    `lead-parity remediate` re-sent keeps its verdict (a drop stays a drop) and gains
+    remediated_at, when sent up to as_of. -#}
 with
 
 conversions as (
 
     select * from {{ ref('int_conversions_diagnosed') }}
+
+),
+
+remediated as (
+
+    select * from {{ ref('stg_contract__remediated_conversions') }}
+
+),
+
+settings as (
+
+    select * from {{ ref('stg_contract__settings') }}
 
 ),
 
@@ -30,8 +44,14 @@ final as (
         conversions.intent_score,
         conversions.value_usd,
         conversions.assignment_reached_at,
-        conversions.assignment_latency_s
+        conversions.assignment_latency_s,
+        case
+            when remediated.remediated_at <= settings.as_of then remediated.remediated_at
+        end as remediated_at
     from conversions
+    cross join settings
+    left join remediated
+        on conversions.conversion_id = remediated.conversion_id
 
 )
 

@@ -117,6 +117,8 @@ def make_client(
     config: HubSpotConfig,
     settings: HttpSettings | None = None,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
+    *,
+    writes: bool = False,
 ) -> HttpClient:
     return HttpClient(
         config.base_url,
@@ -126,6 +128,7 @@ def make_client(
         settings=settings,
         credential_hint="HUBSPOT_ACCESS_TOKEN",
         logger=logger,
+        writes=writes,
     )
 
 

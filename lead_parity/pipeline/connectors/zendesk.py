@@ -109,6 +109,8 @@ def make_client(
     config: ZendeskConfig,
     settings: HttpSettings | None = None,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
+    *,
+    writes: bool = False,
 ) -> HttpClient:
     user = f"{config.email}/token"
     auth = requests.auth.HTTPBasicAuth(user, config.api_token)
@@ -122,6 +124,7 @@ def make_client(
         settings=settings,
         credential_hint="ZENDESK_EMAIL / ZENDESK_API_TOKEN",
         logger=logger,
+        writes=writes,
     )
 
 

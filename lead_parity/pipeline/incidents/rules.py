@@ -259,6 +259,11 @@ def summary_of(row: EvaluationRow) -> str:
     elif row.rule == "dead_letters":
         hop = f" at hop {row.hop}" if row.hop else ""
         text = f"{_num(row.observed)} conversion(s) dead-lettered and not replayed{hop}{unit}"
+    elif row.rule == "remediation":
+        text = (
+            f"{_num(row.observed)} re-sent lead(s) not seen at hop {row.hop} two runs after "
+            f"lead-parity remediate sent them"
+        )
     elif row.rule == "quarantine":
         text = (
             f"{_num(row.observed)} quarantined input record(s) (tolerated: {_num(row.threshold)})"
@@ -286,6 +291,9 @@ def advice_of(row: EvaluationRow, severity: str) -> str:
         "assignment rules.",
         "dead_letters": "Fix the cause in the receipts' errors, then replay the dead-letter queue.",
         "quarantine": "Inspect ops.quarantined_records (source, file, reason) and fix the sender.",
+        "remediation": "Look at ops.remediation_queue (status failed) and "
+        "ops.remediation_attempts; check the vendor for the objects, then handle these leads "
+        "by hand (docs/remediation.md).",
     }.get(row.rule, "Investigate the breached unit.")
     if severity == "critical":
         campaign = (

@@ -14,12 +14,15 @@ import yaml
 
 from lead_parity.contract import Contract, parse_duration
 
-KINDS = ("high_intent_unassigned", "enrichment_fallback", "dead_letter")
-# SPEC section 9: how long a person has from the moment an item opens.
+KINDS = ("high_intent_unassigned", "enrichment_fallback", "dead_letter", "merge_candidate")
+# SPEC section 9: how long a person has from the moment an item opens. `merge_candidate` is
+# ours (docs/remediation.md): a dropped identity_mismatch lead `lead-parity remediate plan` will
+# not re-send, because merging two records is a person's call; a day is enough for that.
 DUE_AFTER_S = {
     "high_intent_unassigned": 30 * 60,
     "enrichment_fallback": 15 * 60,
     "dead_letter": 60 * 60,
+    "merge_candidate": 24 * 3600,
 }
 RESOLUTIONS = ("handled", "requeued", "not_a_lead", "duplicate")
 REACHED = "reached"  # the resolution of an item that closed itself

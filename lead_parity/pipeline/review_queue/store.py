@@ -226,6 +226,41 @@ class QueueStore:
             con.execute("insert or replace into meta values ('last_as_of', ?)", [at])
         return result
 
+    def open_items(
+        self,
+        found: Sequence[Evidence],
+        *,
+        hop_owners: dict[str, str],
+        escalation_owner: str,
+        sinks: Sequence[str],
+        at: datetime,
+    ) -> list[str]:
+        """Open items a person's command found (remediation's merge candidates), never twice;
+        the next run's queue step escalates and mirrors them like any other item."""
+        opened: list[str] = []
+        seen_at = iso(at)
+        with self._tx() as con:
+            for ev in found:
+                item_id = item_id_for(ev.kind, ev.conversion_id)
+                if con.execute("select 1 from items where item_id = ?", [item_id]).fetchone():
+                    continue
+                owner = hop_owners.get(ev.hop, escalation_owner)
+                due = ev.opened_at + timedelta(seconds=DUE_AFTER_S[ev.kind])
+                con.execute(
+                    "insert into items (item_id, kind, conversion_id, hop, owner, conversion_type,"
+                    " origin, intent_score, evidence, opened_at, due_at, state, first_seen_at,"
+                    " notified) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, 'message')",
+                    [
+                        item_id, ev.kind, ev.conversion_id, ev.hop, owner, ev.conversion_type,
+                        ev.origin, ev.intent_score, ev.evidence, iso(ev.opened_at), iso(due),
+                        seen_at,
+                    ],
+                )  # fmt: skip
+                _action(con, item_id, "opened", SYSTEM_ACTOR, iso(ev.opened_at), None)
+                self._event(con, _item(con, item_id), "opened", owner, seen_at, sinks)
+                opened.append(item_id)
+        return opened
+
     def _event(
         self,
         con: sqlite3.Connection,

@@ -20,6 +20,8 @@ MART_KEYS = (
 )
 # The quality area's asset that runs after every (blocking) SLO check has written its rows.
 SLO_EVALUATIONS_KEY = dg.AssetKey("slo_evaluations")
+# Writes the `remediation` rule's rows (re-sent leads unseen after two runs) to the same table.
+REMEDIATION_KEY = dg.AssetKey("remediation")
 
 
 def _md_table(rows: list[dict]) -> str:
@@ -41,7 +43,7 @@ def build_incidents_asset(extra_deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDe
 
     @dg.asset(
         key=INCIDENTS_KEY,
-        deps=[*MART_KEYS, SLO_EVALUATIONS_KEY, *extra_deps],
+        deps=[*MART_KEYS, SLO_EVALUATIONS_KEY, REMEDIATION_KEY, *extra_deps],
         group_name="incidents",
         kinds={"sqlite", "duckdb"},
         description="One incident per episode of breached final days of one rule and scope "

@@ -3,12 +3,16 @@
 import dagster as dg
 
 from lead_parity.contract import write_contract_tables
+from lead_parity.pipeline.remediation.store import remediated_rows
 from orchestration.defs.resources import LeadParityConfig
 
-CONTRACT_TABLES = ("conversion_events", "conversion_hops", "hops", "role_accounts", "settings")
+CONTRACT_TABLES = (
+    "conversion_events", "conversion_hops", "hops", "role_accounts", "settings", "remediated",
+)  # fmt: skip
 DESCRIPTION = (
     "Conversion events, hop chains, windows, owners, values and SLO thresholds from the routing "
-    "contract YAML, plus the run's as_of, as Parquet tables for the models."
+    "contract YAML, plus the run's as_of, as Parquet tables for the models; `remediated` lists "
+    "the conversions `lead-parity remediate` re-sent (docs/remediation.md)."
 )
 
 
@@ -23,7 +27,11 @@ DESCRIPTION = (
 def routing_contract(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
     contract = lead_parity.contract()
     as_of = lead_parity.as_of_datetime()
-    rows = write_contract_tables(contract, lead_parity.paths().contract_tables, as_of)
+    paths = lead_parity.paths()
+    # What `lead-parity remediate` sent, for fct_conversions.remediated_at (read from SQLite:
+    # people's approvals and the sender never wait for this run).
+    remediated = remediated_rows(paths.history)
+    rows = write_contract_tables(contract, paths.contract_tables, as_of, remediated)
     context.log.info(f"contract {contract.source}, as_of {as_of.isoformat()}")
     for table in CONTRACT_TABLES:
         yield dg.MaterializeResult(

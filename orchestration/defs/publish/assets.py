@@ -28,6 +28,8 @@ MART_KEYS = tuple(
 INCIDENTS_KEY = dg.AssetKey("incidents")
 # ops.review_queue is written by the review_queue asset: the snapshot waits for it too.
 REVIEW_QUEUE_KEY = dg.AssetKey("review_queue")
+# ops.remediation_queue and ops.remediation_attempts likewise, by the remediation asset.
+REMEDIATION_KEY = dg.AssetKey("remediation")
 
 
 def _tables_markdown(tables: dict[str, int]) -> str:
@@ -42,7 +44,7 @@ def build_published_snapshot_asset(
 
     @dg.asset(
         key=PUBLISHED_SNAPSHOT_KEY,
-        deps=[*MART_KEYS, INCIDENTS_KEY, REVIEW_QUEUE_KEY, *extra_deps],
+        deps=[*MART_KEYS, INCIDENTS_KEY, REVIEW_QUEUE_KEY, REMEDIATION_KEY, *extra_deps],
         group_name="publish",
         kinds={"duckdb", "parquet"},
         description=(

@@ -1,6 +1,7 @@
 {#- Zendesk tickets created up to as_of, owned by the lead of their requester, with the first
     assignment as known at as_of and the requester's identity_mismatch keys. A deleted ticket
-    still proves the lead reached support (SPEC section 2). -#}
+    still proves the lead reached support (SPEC section 2). Tickets `lead-parity remediate`
+    created are left out. -#}
 with
 
 tickets as (
@@ -67,7 +68,12 @@ final as (
     left join user_leads
         on cast(tickets.requester_id as {{ dbt.type_string() }}) = user_leads.user_id_text
     cross join settings
-    where tickets.created_at <= settings.as_of
+    where
+        tickets.created_at <= settings.as_of
+        -- A ticket `lead-parity remediate` created (external_id lp:<conversion_id>) puts a
+        -- dropped lead back; it is not the integration's delivery, so it reaches no hop and
+        -- the parity marts stay as they were (docs/remediation.md).
+        and (tickets.external_id is null or tickets.external_id not like 'lp:%')
 
 )
 
