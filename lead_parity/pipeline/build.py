@@ -63,7 +63,7 @@ def build_warehouse(
     contract = load_contract(contract_path)
     timings = {}
     start = time.perf_counter()
-    ingested = ingest_all(Path(input_dir), paths.landed)
+    ingested = ingest_all(Path(input_dir), paths.landed, inputs=contract.sources)
     write_contract_tables(contract, paths.contract_tables, as_of)
     timings["ingest_s"] = time.perf_counter() - start
     start = time.perf_counter()

@@ -38,6 +38,8 @@ from lead_parity.pipeline.ingest.sql import (
     parse_sql,
     raw_emails_sql,
 )
+from lead_parity.pipeline.ingest.warehouse import ADAPTERS, LoaderTables, WarehouseInputError
+from lead_parity.pipeline.ingest.warehouse.tables import literal
 
 BATCH_BYTES = 96 * 1024 * 1024
 
@@ -280,6 +282,44 @@ def _parse_batch(con, source: Source, batch: pa.Table) -> None:
     con.unregister("batch")
 
 
+def _parse_warehouse(con, source: Source, spec, progress) -> list[InputFile]:
+    """Parse a loader's tables (docs/warehouse-inputs.md) into each entity's temp table, exactly
+    as file mode parses its records; returns one ledger entry per table read."""
+    where = f"{source.name} ({spec.kind} at {spec.path})"
+    tables = LoaderTables(con, where, spec.path, spec.schema)
+    read: list[InputFile] = []
+    try:
+        by_entity = ADAPTERS[spec.kind](tables, source.name)
+        for entity in source.entities:
+            parts = by_entity.get(entity.name, [])
+            # An entity the layout has no table for still gets its (empty) landed table.
+            selects = [
+                f"select {literal(r.label)} as file, "
+                "cast(row_number() over (order by _order nulls first, rec) - 1 as bigint) "
+                "as position, rec, cast(null as varchar) as page_reason, form_guid "
+                f"from ({r.sql})"
+                for r in parts
+            ] or [
+                "select cast(null as varchar) as file, cast(null as bigint) as position, "
+                "cast(null as varchar) as rec, cast(null as varchar) as page_reason, "
+                "cast(null as varchar) as form_guid where false"
+            ]
+            for records in selects:
+                query = parse_sql(source, entity, records)
+                con.execute(
+                    f"create temp table if not exists {_parsed(entity)} as {query} with no data"
+                )
+                con.execute(f"insert into {_parsed(entity)} {query}")
+            read += [InputFile(r.label, None) for r in parts]
+            if progress:
+                progress(f"{source.name}: read {', '.join(r.label for r in parts)}")
+    except duckdb.Error as exc:
+        # A column of a type the layout never has (say, a struct where text belongs).
+        first = str(exc).strip().splitlines()[0]
+        raise WarehouseInputError(f"{where}: cannot read the tables: {first}") from None
+    return read
+
+
 def _account_parsed(con, source: Source, entity: Entity, work: _Work, read: Counter) -> None:
     """Count every parsed record per file and write the invalid ones to the quarantine."""
     table = _parsed(entity)
@@ -409,12 +449,15 @@ def ingest_source(
     input_dir: Path,
     landed_dir: Path,
     progress: Callable[[str], None] | None = None,
+    spec=None,
 ) -> IngestResult:
-    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`."""
+    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`; with a
+    `spec` (the contract's `sources.<name>`) of a loader kind, from that loader's tables."""
     source = SOURCES[name]
     input_dir, landed_dir = Path(input_dir), Path(landed_dir)
     folder = input_dir / name
-    files = list_input_files(input_dir, source)
+    from_tables = spec is not None and spec.kind != "files"
+    files = [] if from_tables else list_input_files(input_dir, source)
     landed_dir.mkdir(parents=True, exist_ok=True)
     scratch = landed_dir / f".{name}.work-{uuid.uuid4().hex}"
     out = scratch / "out"
@@ -425,7 +468,11 @@ def ingest_source(
     try:
         total = len(files)
         seen = 0
-        for batch, batch_files, problems in prefetched(_batches(files, source)):
+        if from_tables:
+            files = _parse_warehouse(con, source, spec, progress)
+        for batch, batch_files, problems in (
+            [] if from_tables else prefetched(_batches(files, source))
+        ):
             _parse_batch(con, source, batch)
             _file_problems(source, problems, work, read)
             # Line-level problems (with a position) belong to files counted in the batch.
@@ -449,9 +496,10 @@ def ingest_source(
         ledger = _ledger(source, files, read, loaded_by_file, quarantined, dupes)
         pq.write_table(quarantine.cast(QUARANTINE_SCHEMA), out / "quarantine.parquet")
         pq.write_table(ledger, out / "ledger.parquet")
+        present = from_tables or folder.is_dir()
         pq.write_table(
             pa.table(
-                {"source": [name], "is_present": [folder.is_dir()], "files": [len(files)]},
+                {"source": [name], "is_present": [present], "files": [len(files)]},
                 schema=MANIFEST_SCHEMA,
             ),
             out / "manifest.parquet",
@@ -462,7 +510,7 @@ def ingest_source(
         shutil.rmtree(scratch, ignore_errors=True)
     return IngestResult(
         source=name,
-        is_present=folder.is_dir(),
+        is_present=present,
         files=len(files),
         records_read=sum(read.values()),
         records_loaded=sum(loaded_by_file.values()),
