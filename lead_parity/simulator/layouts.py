@@ -211,20 +211,24 @@ BUILDERS = {
 KEPT = {"id", "timestamp", "event", "event_text", "contact_id", "form_id", "formId", "values"}
 
 
-def _land(input_dir: Path, scratch: Path) -> Path:
-    landed = scratch / "landed"
-    ingest_all(Path(input_dir), landed)
+def _land(input_dir: Path, scratch: Path, landed: Path | None) -> Path:
+    if landed is None:
+        landed = scratch / "landed"
+        ingest_all(Path(input_dir), landed)
     return landed
 
 
-def write_layout(input_dir: Path, out: Path, layout: str, fmt: str = "parquet") -> dict[str, int]:
+def write_layout(
+    input_dir: Path, out: Path, layout: str, fmt: str = "parquet", landed: Path | None = None
+) -> dict[str, int]:
     """Write `input_dir` as `layout`'s tables: Parquet files `out/<table>.parquet`, or tables of
-    the DuckDB file `out` (schema `main`). Returns the rows per table."""
+    the DuckDB file `out` (schema `main`). Returns the rows per table. `landed`: the input
+    already landed by file mode (saves landing it again)."""
     if layout not in BUILDERS:
         raise ValueError(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
     out = Path(out)
     with tempfile.TemporaryDirectory() as scratch:
-        landed = _land(input_dir, Path(scratch))
+        landed = _land(input_dir, Path(scratch), landed)
         con = duckdb.connect()
         con.execute("set TimeZone = 'UTC'")
         _views(con, landed)
@@ -260,13 +264,13 @@ def _drop_empty_columns(con, table: str) -> None:
             con.execute(f'alter table "{table}" drop column "{column}"')
 
 
-def fivetran_forms_projection(input_dir: Path, out_dir: Path) -> int:
+def fivetran_forms_projection(input_dir: Path, out_dir: Path, landed: Path | None = None) -> int:
     """Copy `input_dir` to `out_dir` with its form submissions as Fivetran keeps them: filed
     under a contact, carrying that contact's values; returns how many submissions had none."""
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     shutil.copytree(input_dir, out_dir, ignore=shutil.ignore_patterns("hubspot_forms"))
     with tempfile.TemporaryDirectory() as scratch:
-        landed = _land(input_dir, Path(scratch))
+        landed = _land(input_dir, Path(scratch), landed)
         con = duckdb.connect()
         con.execute("set TimeZone = 'UTC'")
         _views(con, landed)

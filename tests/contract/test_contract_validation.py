@@ -20,6 +20,23 @@ def with_slo(line: str) -> str:
 
 CASES = [
     pytest.param(
+        ONE_CONVERSION
+        + GOOD_HOPS
+        + "sources:\n  zendesk_tickets: {kind: fivetran_hubspot, path: x}\n",
+        "sources.zendesk_tickets.kind: 'fivetran_hubspot' is not one of files, fivetran_zendesk",
+        id="loader-kind-of-another-system",
+    ),
+    pytest.param(
+        ONE_CONVERSION + GOOD_HOPS + "sources:\n  salesforce: {kind: files}\n",
+        "sources.salesforce: unknown source",
+        id="unknown-source",
+    ),
+    pytest.param(
+        ONE_CONVERSION + GOOD_HOPS + "sources:\n  segment: {kind: segment_warehouse}\n",
+        "sources.segment.path: kind segment_warehouse needs the tables' path",
+        id="loader-without-path",
+    ),
+    pytest.param(
         ONE_CONVERSION.replace("[support]", "[[support, crm]]") + GOOD_HOPS,
         "conversions.Question Asked.hops[0]: not a hop name: ['support', 'crm']",
         id="nested-list-in-hops",
