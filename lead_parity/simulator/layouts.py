@@ -275,7 +275,8 @@ def fivetran_forms_projection(input_dir: Path, out_dir: Path, landed: Path | Non
         con.execute("set TimeZone = 'UTC'")
         _views(con, landed)
         rows = con.execute(
-            f"""select s.contact_id, s.form_guid, s.conversion_id, epoch_ms(s.submitted_at_utc), s.page_url,
+            f"""select s.contact_id, s.form_guid, s.conversion_id,
+                epoch_ms(s.submitted_at_utc), s.page_url,
                 c.email, c.firstname, c.lastname, c.company, c.lead_id
             from ({_form_contacts()}) as s
             left join hubspot_contacts__contacts as c using (contact_id)
