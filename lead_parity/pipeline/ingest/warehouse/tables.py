@@ -95,10 +95,13 @@ class LoaderTables:
             # The password comes from the environment (PGPASSWORD / ~/.pgpass), never the
             # contract: libpq reads it there.
             try:
+                # Loading installs it from extensions.duckdb.org the first time (network).
                 con.execute("load postgres")
-            except duckdb.Error:
-                con.execute("install postgres")
-                con.execute("load postgres")
+            except duckdb.Error as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise WarehouseInputError(
+                    f"{where}: cannot load DuckDB's postgres extension: {first}"
+                ) from None
             self._attach(path.removeprefix("postgres:"), "(type postgres, read_only)")
             self.catalog, self.schema = "loader", schema or "public"
         elif Path(path).is_dir():
