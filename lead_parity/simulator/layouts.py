@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from lead_parity.pipeline.ingest import ingest_all
+from lead_parity.pipeline.ingest.warehouse.tables import literal
 
 LAYOUTS = (
     "segment_warehouse",
@@ -37,7 +38,7 @@ def _views(con, landed: Path) -> None:
     for source in landed.iterdir():
         for table in source.glob("*.parquet"):
             name = f"{source.name}__{table.stem}"
-            con.execute(f"create view {name} as select * from read_parquet('{table}')")
+            con.execute(f"create view {name} as select * from read_parquet({literal(str(table))})")
     # The optional users export may not have been landed at all.
     views = {r[0] for r in con.execute("select view_name from duckdb_views()").fetchall()}
     if "zendesk_users__users" not in views and "zendesk_tickets__users" in views:
@@ -69,10 +70,12 @@ def _segment(con) -> dict[str, str]:
     ).fetchall()
     props = ", ".join(f"properties_{k} as {k}" for k in (*PERSON, "intent_score"))
     for (slug,) in slugs:
+        # A slug holds only [a-z0-9_] (see _slug): safe as a table name and as a literal.
         if slug and slug not in tables:
             tables[slug] = f"""select {common}, timestamp_utc as received_at,
                 {_slug("event")} as event, event as event_text, {props}, {_context()}
-                from segment__messages where type = 'track' and {_slug("event")} = '{slug}'"""
+                from segment__messages
+                where type = 'track' and {_slug("event")} = {literal(slug)}"""
     return tables
 
 
@@ -238,7 +241,7 @@ def write_layout(
         _views(con, landed)
         if fmt == "duckdb":
             out.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(f"attach '{out}' as loader")
+            con.execute(f"attach {literal(str(out))} as loader")
         else:
             out.mkdir(parents=True, exist_ok=True)
         counts = {}
@@ -250,9 +253,8 @@ def write_layout(
                     f'create or replace table loader.main."{table}" as select * from "t_{table}"'
                 )
             else:
-                con.execute(
-                    f"copy \"t_{table}\" to '{out / (table + '.parquet')}' (format parquet)"
-                )
+                target = literal(str(out / f"{table}.parquet"))
+                con.execute(f'copy "t_{table}" to {target} (format parquet)')
             counts[table] = con.execute(f'select count(*) from "t_{table}"').fetchone()[0]
         con.close()
     return counts

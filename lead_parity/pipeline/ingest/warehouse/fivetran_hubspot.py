@@ -9,7 +9,7 @@ identifiers and matches no lead.
 from __future__ import annotations
 
 from lead_parity.pipeline.ingest.warehouse.records import Records, obj, records
-from lead_parity.pipeline.ingest.warehouse.tables import LoaderTables, Table
+from lead_parity.pipeline.ingest.warehouse.tables import LoaderTables, Table, literal
 
 KIND = "fivetran_hubspot"
 SYNC = ("_fivetran_synced",)
@@ -55,7 +55,7 @@ def _submission(s: Table, c: Table) -> str:
     values = (
         "json_array("
         + ", ".join(
-            obj([("name", f"'{name}'"), ("value", c.text(PROPERTIES[name][0], "c"))])
+            obj([("name", literal(name)), ("value", c.text(PROPERTIES[name][0], "c"))])
             for name in FORM_VALUES
         )
         + ")"
