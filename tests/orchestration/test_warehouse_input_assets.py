@@ -12,6 +12,7 @@ import yaml
 
 from lead_parity.contract import DEFAULT_CONTRACT_PATH
 from lead_parity.simulator.layouts import write_layout
+from orchestration.defs.ingest import live
 from orchestration.defs.ingest.files import landed_assets
 from orchestration.defs.resources import LeadParityConfig
 
@@ -57,3 +58,33 @@ def test_a_loader_source_lands_beside_a_broken_one_that_fails_in_one_line(tmp_pa
             [str(landed / "ledger.parquet")],
         ).fetchall()
     assert ledger == [("segment_warehouse:identifies", 4), ("segment_warehouse:tracks", 14)]
+
+
+def test_a_live_run_does_not_fetch_a_source_the_contract_reads_from_tables(tmp_path, monkeypatch):
+    contract = yaml.safe_load(Path(DEFAULT_CONTRACT_PATH).read_text(encoding="utf-8"))
+    contract["sources"] = {"hubspot_contacts": {"kind": "fivetran_hubspot", "path": "t.duckdb"}}
+    (tmp_path / "contract.yaml").write_text(yaml.safe_dump(contract))
+    # Configured, but nothing listens there: a request would fail the asset.
+    env = {
+        "HUBSPOT_ACCESS_TOKEN": "pat-na1-test",
+        "HUBSPOT_BASE_URL": "http://127.0.0.1:9",
+        "LEAD_PARITY_HTTP_MAX_ATTEMPTS": "1",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    run = LeadParityConfig(
+        input_dir=str(tmp_path / "input"),
+        warehouse=str(tmp_path / "w.duckdb"),
+        contract_path=str(tmp_path / "contract.yaml"),
+    )
+    result = dg.materialize(
+        live.live_assets,
+        selection=["hubspot_contacts_fetched"],
+        resources={**live.build_live_resources(env), "lead_parity": run},
+    )
+    meta = result.asset_materializations_for_node("hubspot_contacts_fetched")[0].metadata
+    assert meta["status"].value == "skipped" and meta["pages_fetched"].value == 0
+    assert meta["reason"].value == (
+        "read from fivetran_hubspot tables (the contract's sources.hubspot_contacts)"
+    )
+    assert not (tmp_path / "input").exists()
