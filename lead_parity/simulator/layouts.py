@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from lead_parity.pipeline.ingest import ingest_all
 from lead_parity.pipeline.ingest.warehouse.tables import literal
@@ -268,6 +269,37 @@ def _drop_empty_columns(con, table: str) -> None:
         (n,) = con.execute(f'select count("{column}") from "{table}"').fetchone()
         if n == 0:
             con.execute(f'alter table "{table}" drop column "{column}"')
+
+
+# The demo contract's choice: one loader per system, receipts still from files.
+DEMO_SOURCES = {
+    "segment": "segment_warehouse",
+    "hubspot_forms": "airbyte_hubspot",
+    "hubspot_contacts": "airbyte_hubspot",
+    "zendesk_tickets": "fivetran_zendesk",
+}
+
+
+def write_all_layouts(input_dir: Path, out: Path, fmt: str = "parquet") -> Path:
+    """Every layout of `input_dir` under `out` (`<layout>/` or `<layout>.duckdb`), and
+    `out/contract.yaml`: the default contract reading DEMO_SOURCES from them. Returns its path."""
+    from lead_parity.contract import DEFAULT_CONTRACT_PATH
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        landed = _land(input_dir, Path(scratch), None)
+        for layout in LAYOUTS:
+            name = layout + (".duckdb" if fmt == "duckdb" else "")
+            write_layout(input_dir, out / name, layout, fmt, landed=landed)
+    contract = yaml.safe_load(Path(DEFAULT_CONTRACT_PATH).read_text(encoding="utf-8"))
+    contract["sources"] = {
+        source: {"kind": layout, "path": layout + (".duckdb" if fmt == "duckdb" else "")}
+        for source, layout in DEMO_SOURCES.items()
+    }
+    path = out / "contract.yaml"
+    path.write_text(yaml.safe_dump(contract, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def fivetran_forms_projection(input_dir: Path, out_dir: Path, landed: Path | None = None) -> int:
