@@ -103,6 +103,13 @@ def cmd_simulate(args) -> int:
     except OSError as exc:
         raise CliError(f"cannot write the stack to {out}: {exc.strerror or exc}") from None
     print(f"simulated stack written to {out}")
+    if args.loader_tables:
+        from lead_parity.simulator.layouts import write_all_layouts
+
+        tables = out / "loader_tables"
+        contract = write_all_layouts(out, tables, args.loader_tables)
+        print(f"the same stack as Segment, Fivetran and Airbyte tables in {tables}")
+        print(f"a contract reading some of them: --contract {contract}")
     print(json.dumps(summary if isinstance(summary, dict) else vars(summary), default=str))
     return 0
 
@@ -320,6 +327,11 @@ def build_parser() -> OneLineParser:
     p.add_argument("--leads", type=positive_int, default=2000, help="people (default 2000)")
     p.add_argument("--days", type=positive_int, default=14, help="days of traffic (default 14)")
     p.add_argument("--seed", type=seed, default=7, help="same seed, same stack (default 7)")
+    p.add_argument(
+        "--loader-tables",
+        choices=("parquet", "duckdb"),
+        help="also write the stack as each loader's tables (docs/warehouse-inputs.md)",
+    )
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("run", help="ingest an input folder and build every asset")

@@ -2,6 +2,7 @@
 
 from lead_parity.contract.model import (
     HOP_RULES,
+    INPUT_KINDS,
     AlertingRule,
     Contract,
     ContractError,
@@ -9,6 +10,7 @@ from lead_parity.contract.model import (
     EscalationRule,
     HopRule,
     SloRule,
+    SourceInput,
     load_contract,
     parse_duration,
 )
@@ -19,6 +21,7 @@ DEFAULT_CONTRACT_PATH = __path__[0] + "/default_contract.yaml"
 __all__ = [
     "DEFAULT_CONTRACT_PATH",
     "HOP_RULES",
+    "INPUT_KINDS",
     "AlertingRule",
     "Contract",
     "ContractError",
@@ -26,6 +29,7 @@ __all__ = [
     "EscalationRule",
     "HopRule",
     "SloRule",
+    "SourceInput",
     "load_contract",
     "parse_duration",
     "write_contract_tables",

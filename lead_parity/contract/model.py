@@ -97,6 +97,27 @@ class EscalationRule:
     ack_within_s: int = 1800
 
 
+# Where each source folder of SPEC section 2 may come from instead of files: the table layouts
+# the loaders write (docs/warehouse-inputs.md). Receipts are our own format: files only.
+INPUT_KINDS: dict[str, tuple[str, ...]] = {
+    "segment": ("files", "segment_warehouse"),
+    "hubspot_forms": ("files", "fivetran_hubspot", "airbyte_hubspot"),
+    "hubspot_contacts": ("files", "fivetran_hubspot", "airbyte_hubspot"),
+    "zendesk_tickets": ("files", "fivetran_zendesk", "airbyte_zendesk"),
+    "zendesk_users": ("files",),
+    "receipts": ("files",),
+}
+
+
+@dataclass(frozen=True)
+class SourceInput:
+    """How one source is read: `files` (the input folder) or a loader's tables at `path`."""
+
+    kind: str = "files"
+    path: str | None = None  # a Parquet folder, a DuckDB file, or postgres:<libpq dsn>
+    schema: str | None = None  # DuckDB/Postgres schema holding the tables (default main/public)
+
+
 @dataclass(frozen=True)
 class RemediationRule:
     """How many re-sent leads one approved batch and one UTC day may carry (docs/remediation.md)."""
@@ -117,6 +138,10 @@ class Contract:
     alerting: AlertingRule = field(default_factory=AlertingRule)
     escalation: EscalationRule = field(default_factory=EscalationRule)
     remediation: RemediationRule = field(default_factory=RemediationRule)
+    sources: dict[str, SourceInput] = field(default_factory=dict)
+
+    def source_input(self, name: str) -> SourceInput:
+        return self.sources.get(name, SourceInput())
 
     def hop(self, name: str) -> HopRule:
         return next(h for h in self.hops if h.hop == name)
@@ -301,12 +326,43 @@ def _remediation(raw: object) -> RemediationRule:
     return RemediationRule(**values)
 
 
-def parse_contract(raw: object, source: str = "<memory>") -> Contract:
+def _sources(raw: object, base: Path | None) -> dict[str, SourceInput]:
+    raw = _mapping(raw or {}, "sources")
+    inputs = {}
+    for name, spec in raw.items():
+        key = f"sources.{name}"
+        if name not in INPUT_KINDS:
+            raise ContractError(
+                f"contract key {key}: unknown source (known: {', '.join(INPUT_KINDS)})"
+            )
+        spec = _mapping(spec, key)
+        _only_keys(spec, key, ("kind", "path", "schema"))
+        kind = _choice(spec.get("kind", "files"), f"{key}.kind", INPUT_KINDS[name])
+        path, schema = spec.get("path"), spec.get("schema")
+        if kind == "files":
+            if path is not None or schema is not None:
+                raise ContractError(f"contract key {key}: kind files reads the input folder")
+            inputs[name] = SourceInput()
+            continue
+        if not isinstance(path, str) or not path.strip():
+            raise ContractError(f"contract key {key}.path: kind {kind} needs the tables' path")
+        if schema is not None and (not isinstance(schema, str) or not schema.strip()):
+            raise ContractError(f"contract key {key}.schema: {show(schema)} is not a schema name")
+        path = path.strip()
+        # A relative path is the contract's neighbour, wherever the run was started from.
+        if not path.startswith("postgres:") and base is not None and not Path(path).is_absolute():
+            path = str(base / path)
+        inputs[name] = SourceInput(kind, path, schema.strip() if schema else None)
+    return inputs
+
+
+def parse_contract(raw: object, source: str = "<memory>", base: Path | None = None) -> Contract:
     raw = _mapping(raw, "(top level)")
     for key in raw:
         if key not in {
             "conversions", "hops", "match_window", "identity", "slo", "alerting", "escalation",
             "remediation",
+            "sources",
         }:  # fmt: skip
             raise ContractError(f"contract key {key}: unknown top-level key")
     for required in ("conversions", "hops"):
@@ -334,6 +390,7 @@ def parse_contract(raw: object, source: str = "<memory>") -> Contract:
         alerting=_alerting(raw.get("alerting")),
         escalation=_escalation(raw.get("escalation")),
         remediation=_remediation(raw.get("remediation")),
+        sources=_sources(raw.get("sources"), base),
     )
 
 
@@ -353,6 +410,6 @@ def load_contract(path: str | Path | None = None) -> Contract:
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ContractError(f"contract {path} is not valid YAML{where}: {problem}") from None
     try:
-        return parse_contract(raw, source=str(path))
+        return parse_contract(raw, source=str(path), base=path.resolve().parent)
     except ContractError as exc:
         raise ContractError(f"{path}: {exc}") from None

@@ -20,6 +20,13 @@ def with_slo(line: str) -> str:
 
 CASES = [
     pytest.param(
+        ONE_CONVERSION
+        + GOOD_HOPS
+        + "sources:\n  zendesk_tickets: {kind: fivetran_hubspot, path: x}\n",
+        "sources.zendesk_tickets.kind: 'fivetran_hubspot' is not one of files, fivetran_zendesk",
+        id="loader-kind-of-another-system",
+    ),
+    pytest.param(
         ONE_CONVERSION.replace("[support]", "[[support, crm]]") + GOOD_HOPS,
         "conversions.Question Asked.hops[0]: not a hop name: ['support', 'crm']",
         id="nested-list-in-hops",
@@ -149,7 +156,33 @@ def test_a_huge_file_is_not_read_as_a_contract(tmp_path):
     assert_refused(run_with_contract(tmp_path, big), "a contract is a small YAML file", tmp_path)
 
 
-@pytest.mark.parametrize(("text", "needle"), CASES)
+# More `sources:` mistakes; the CLI's one line for them is shown by the first case of CASES.
+SOURCE_CASES = [
+    pytest.param(
+        ONE_CONVERSION + GOOD_HOPS + "sources:\n  salesforce: {kind: files}\n",
+        "sources.salesforce: unknown source",
+        id="unknown-source",
+    ),
+    pytest.param(
+        ONE_CONVERSION + GOOD_HOPS + "sources:\n  segment: {kind: segment_warehouse}\n",
+        "sources.segment.path: kind segment_warehouse needs the tables' path",
+        id="loader-without-path",
+    ),
+    pytest.param(
+        ONE_CONVERSION + GOOD_HOPS + "sources:\n  receipts: {kind: files, path: x}\n",
+        "sources.receipts: kind files reads the input folder",
+        id="files-with-path",
+    ),
+    pytest.param(
+        ONE_CONVERSION + GOOD_HOPS + "sources:\n  segment: {kind: segment_warehouse, path: x,"
+        " table: tracks}\n",
+        "sources.segment.table: unknown setting (known: kind, path, schema)",
+        id="loader-unknown-setting",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "needle"), CASES + SOURCE_CASES)
 def test_the_loader_raises_contract_error_only(tmp_path, text, needle):
     contract = tmp_path / "contract.yaml"
     contract.write_text(text, encoding="utf-8")

@@ -39,6 +39,8 @@ from lead_parity.pipeline.ingest.sql import (
     raw_emails_sql,
 )
 from lead_parity.pipeline.ingest.versions import FileVersion, ParsedCache, plan
+from lead_parity.pipeline.ingest.warehouse import ADAPTERS, LoaderTables, WarehouseInputError
+from lead_parity.pipeline.ingest.warehouse.tables import literal
 
 BATCH_BYTES = 96 * 1024 * 1024
 
@@ -293,6 +295,44 @@ def _parse_batch(con, source: Source, batch: pa.Table) -> None:
     con.unregister("batch")
 
 
+def _parse_warehouse(con, source: Source, spec, progress) -> list[InputFile]:
+    """Parse a loader's tables (docs/warehouse-inputs.md) into each entity's temp table, exactly
+    as file mode parses its records; returns one ledger entry per table read."""
+    where = f"{source.name} ({spec.kind} at {spec.path})"
+    tables = LoaderTables(con, where, spec.path, spec.schema)
+    read: list[InputFile] = []
+    try:
+        by_entity = ADAPTERS[spec.kind](tables, source.name)
+        for entity in source.entities:
+            parts = by_entity.get(entity.name, [])
+            # An entity the layout has no table for still gets its (empty) landed table.
+            selects = [
+                f"select {literal(r.label)} as file, "
+                "cast(row_number() over (order by _order nulls first, rec) - 1 as bigint) "
+                "as position, rec, cast(null as varchar) as page_reason, form_guid "
+                f"from ({r.sql})"
+                for r in parts
+            ] or [
+                "select cast(null as varchar) as file, cast(null as bigint) as position, "
+                "cast(null as varchar) as rec, cast(null as varchar) as page_reason, "
+                "cast(null as varchar) as form_guid where false"
+            ]
+            for records in selects:
+                query = parse_sql(source, entity, records)
+                con.execute(
+                    f"create temp table if not exists {_parsed(entity)} as {query} with no data"
+                )
+                con.execute(f"insert into {_parsed(entity)} {query}")
+            read += [InputFile(r.label, None) for r in parts]
+            if progress:
+                progress(f"{source.name}: read {', '.join(r.label for r in parts)}")
+    except duckdb.Error as exc:
+        # A column of a type the layout never has (say, a struct where text belongs).
+        first = str(exc).strip().splitlines()[0]
+        raise WarehouseInputError(f"{where}: cannot read the tables: {first}") from None
+    return read
+
+
 def _account_parsed(con, source: Source, entity: Entity, work: _Work, read: Counter) -> None:
     """Count every parsed record per file and write the invalid ones to the quarantine."""
     table = _parsed(entity)
@@ -478,18 +518,22 @@ def ingest_source(
     input_dir: Path,
     landed_dir: Path,
     progress: Callable[[str], None] | None = None,
+    spec=None,
     *,
     full_refresh: bool = False,
 ) -> IngestResult:
-    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`.
+    """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`; with a
+    `spec` (the contract's `sources.<name>`) of a loader kind, from that loader's tables.
 
     Files whose version (path, size, content hash) an earlier run parsed are not parsed again
     (versions.py); `full_refresh` forgets the cache and reads the input folder as it is now.
+    Loader tables have no versions: they are read whole on every run.
     """
     source = SOURCES[name]
     input_dir, landed_dir = Path(input_dir), Path(landed_dir)
     folder = input_dir / name
-    files = list_input_files(input_dir, source)
+    from_tables = spec is not None and spec.kind != "files"
+    files = [] if from_tables else list_input_files(input_dir, source)
     landed_dir.mkdir(parents=True, exist_ok=True)
     cache = ParsedCache(landed_dir, name)
     previous = _previous_ledger(landed_dir / name)
@@ -511,7 +555,11 @@ def ingest_source(
         total = len(work_plan.to_parse)
         seen = 0
         new_problems: list[dict] = []
-        for batch, batch_files, problems in prefetched(_batches(work_plan.to_parse, source)):
+        if from_tables:
+            files = _parse_warehouse(con, source, spec, progress)
+        for batch, batch_files, problems in (
+            [] if from_tables else prefetched(_batches(work_plan.to_parse, source))
+        ):
             _parse_batch(con, source, batch)
             _file_problems(source, problems, work, read)
             new_problems.extend(problems)
@@ -550,9 +598,10 @@ def ingest_source(
         ledger = _ledger(source, current, read, loaded_by_file, quarantined, dupes, previous)
         pq.write_table(quarantine.cast(QUARANTINE_SCHEMA), out / "quarantine.parquet")
         pq.write_table(ledger, out / "ledger.parquet")
+        present = from_tables or folder.is_dir()
         pq.write_table(
             pa.table(
-                {"source": [name], "is_present": [folder.is_dir()], "files": [len(files)]},
+                {"source": [name], "is_present": [present], "files": [len(files)]},
                 schema=MANIFEST_SCHEMA,
             ),
             out / "manifest.parquet",
@@ -565,7 +614,7 @@ def ingest_source(
     current_rows = [r for r in ledger.to_pylist() if r["is_current"]]
     return IngestResult(
         source=name,
-        is_present=folder.is_dir(),
+        is_present=present,
         files=len(files),
         records_read=sum(r["records_read"] for r in current_rows),
         records_loaded=sum(r["records_loaded"] for r in current_rows),

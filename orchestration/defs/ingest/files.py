@@ -1,9 +1,14 @@
-"""One asset per source folder of the input (SPEC section 2): parsed, de-duplicated, landed."""
+"""One asset per source of the input (SPEC section 2): parsed, de-duplicated, landed.
+
+A source reads its folder of the input, or the loader tables the contract's `sources:` names
+(docs/warehouse-inputs.md); either way it lands the same tables.
+"""
 
 import dagster as dg
 import duckdb
 
 from lead_parity.pipeline.ingest import SOURCES, ingest_source
+from lead_parity.pipeline.ingest.warehouse import WarehouseInputError
 from orchestration.defs.owners import owners_of_system
 from orchestration.defs.resources import LeadParityConfig
 
@@ -51,6 +56,8 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
     keys = landed_table_keys(source)
     description = (
         SOURCE_DESCRIPTIONS[source]
+        + " Or, as the contract's `sources:` says, the same records from a loader's tables"
+        " (Segment warehouse, Fivetran, Airbyte; docs/warehouse-inputs.md)."
         + " Bad records are quarantined, every record is counted in the ingestion ledger."
     )
 
@@ -70,13 +77,18 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
     )
     def _landed(context: dg.AssetExecutionContext, lead_parity: LeadParityConfig):
         paths = lead_parity.paths()
-        result = ingest_source(
-            source,
-            lead_parity.input_dir,
-            paths.landed,
-            progress=context.log.info,
-            full_refresh=lead_parity.full_refresh,
-        )
+        spec = lead_parity.contract().source_input(source)
+        try:
+            result = ingest_source(
+                source,
+                lead_parity.input_dir,
+                paths.landed,
+                progress=context.log.info,
+                spec=spec,
+                full_refresh=lead_parity.full_refresh,
+            )
+        except WarehouseInputError as exc:
+            raise dg.Failure(description=str(exc)) from None
         context.log.info(
             f"{source}: read {result.records_read}, loaded {result.records_loaded}, "
             f"quarantined {result.records_quarantined}, duplicates {result.duplicates}; "
@@ -85,6 +97,7 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
         for gone in result.files_missing:
             context.log.warning(f"{source}: {gone} is gone from the input; its records are kept")
         common = {
+            "input_kind": spec.kind,
             "source_present": result.is_present,
             "files": result.files,
             "records_read": result.records_read,

@@ -136,6 +136,14 @@ def _fetched(
     live_input: LiveInputResource,
     lead_parity: LeadParityConfig,
 ) -> dg.MaterializeResult:
+    kind = lead_parity.contract().source_input(stream).kind
+    if kind != "files":
+        # The landed asset reads this source from the loader's tables: pages would go unread.
+        reason = f"read from {kind} tables (the contract's sources.{stream})"
+        context.log.info(f"{stream}: {reason}; nothing fetched")
+        return dg.MaterializeResult(
+            metadata=_metadata(StreamStats(stream, status="skipped", reason=reason))
+        )
     try:
         config, reason = api.connector_config(stream)
     except ConfigError as exc:
