@@ -42,7 +42,7 @@ demo: setup
 	$(BIN)/lead-parity demo
 
 test: setup setup-spark
-	LEAD_PARITY_SPARK_PYTHON=$(CURDIR)/$(SPARK_VENV)/bin/python $(BIN)/pytest -q -ra
+	LEAD_PARITY_SPARK_PYTHON=$(CURDIR)/$(SPARK_VENV)/bin/python $(BIN)/pytest -q -ra --durations=30
 
 test-fast: setup
 	$(BIN)/pytest -q -ra -m "not slow and not browser and not spark"
