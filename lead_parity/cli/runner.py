@@ -7,6 +7,7 @@ launchpad shows, so a CLI run and a launched run of the same config do the same 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -74,9 +75,13 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+_FAILURE_PREFIX = re.compile(r"^dagster\._core\.[\w.]+\.Failure: ")
+
+
 def first_line(text: str | None) -> str:
     """The line of an error a person needs: for dbt, what dbt itself reported."""
-    text = text or ""
+    # A step that raised dagster.Failure carries the class path in front of its own words.
+    text = _FAILURE_PREFIX.sub("", (text or "").strip())
     marker = "Errors parsed from dbt logs:"
     if marker in text:
         text = text.split(marker, 1)[1]

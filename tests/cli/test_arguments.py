@@ -151,3 +151,11 @@ def test_simulate_into_an_unwritable_place_is_one_line(tmp_path):
     blocker.write_text("x")
     done = run_cli("simulate", "--out", str(blocker / "stack"), "--leads", "5")
     assert_one_line_error(done, "not writable")
+
+
+def test_a_step_failure_is_reported_in_its_own_words_without_dagster_class_paths():
+    from lead_parity.cli.runner import first_line
+
+    raised = "dagster._core.definitions.events.Failure: sources.segment: table tracks is missing\n"
+    assert first_line(raised) == "sources.segment: table tracks is missing"
+    assert first_line("plain reason") == "plain reason"
