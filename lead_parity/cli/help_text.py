@@ -79,6 +79,15 @@ exit status: 0 the pipeline completed (also when it found drops), 1 a step faile
   lead-parity queue claim rq_1a2b3c4d5e --by maria
   lead-parity queue done rq_1a2b3c4d5e --by maria --resolution handled --note "called back\"""",
     ),
+    "remediate": (
+        "Put dropped leads back into HubSpot and Zendesk, once, after someone approved it: plan "
+        "(a dry run), approve or reject a batch, then the Dagster sensor sends it.",
+        """examples:
+  lead-parity remediate plan --warehouse data/warehouse.duckdb
+  lead-parity remediate approve --batch rb_20261012_3f9a1c --by maria --only hop=support
+  lead-parity remediate reject --batch rb_20261012_3f9a1c --by maria
+  lead-parity remediate status --json""",
+    ),
 }
 
 
