@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -127,6 +128,18 @@ class RemediationRule:
 
 
 @dataclass(frozen=True)
+class TelemetryRule:
+    """Thresholds of the playbook's telemetry checks and early warnings (docs/telemetry.md)."""
+
+    lead_id_coverage_pct: float = 90.0  # warn when fewer of a day's conversions carry a lead_id
+    rate_limit_spike_ratio: float = 3.0  # 429 share this many times the destination's baseline
+    enrichment_p95_degradation_ratio: float = 2.0  # P95 latency vs its trailing median
+    anomaly_fdr: float = 0.01  # Benjamini-Hochberg level across one day's drop-rate tests
+    anomaly_baseline_weeks: int = 4  # same weekday of this many previous weeks
+    roi_baseline_week: str | None = None  # ISO date of the week's Monday; None: first 4 weeks
+
+
+@dataclass(frozen=True)
 class Contract:
     conversions: tuple[ConversionRule, ...]
     hops: tuple[HopRule, ...]
@@ -142,6 +155,7 @@ class Contract:
 
     def source_input(self, name: str) -> SourceInput:
         return self.sources.get(name, SourceInput())
+    telemetry: TelemetryRule = field(default_factory=TelemetryRule)
 
     def hop(self, name: str) -> HopRule:
         return next(h for h in self.hops if h.hop == name)
@@ -311,6 +325,49 @@ def _escalation(raw: object) -> EscalationRule:
     )
 
 
+def _telemetry(raw: object) -> TelemetryRule:
+    raw = _mapping(raw or {}, "telemetry")
+    defaults = TelemetryRule()
+    _only_keys(raw, "telemetry", tuple(defaults.__dataclass_fields__))
+    values: dict = {}
+    for name in ("lead_id_coverage_pct", "anomaly_fdr"):
+        value = _number(raw.get(name, getattr(defaults, name)), f"telemetry.{name}")
+        limit = 100 if name.endswith("_pct") else 1
+        if value > limit:
+            raise ContractError(f"contract key telemetry.{name}: {show(value)} is above {limit}")
+        values[name] = value
+    for name in ("rate_limit_spike_ratio", "enrichment_p95_degradation_ratio"):
+        value = _number(raw.get(name, getattr(defaults, name)), f"telemetry.{name}")
+        if value < 1:
+            raise ContractError(f"contract key telemetry.{name}: {show(value)} is below 1")
+        values[name] = value
+    weeks = _number(
+        raw.get("anomaly_baseline_weeks", defaults.anomaly_baseline_weeks),
+        "telemetry.anomaly_baseline_weeks",
+        integer=True,
+    )
+    if weeks < 1:
+        raise ContractError("contract key telemetry.anomaly_baseline_weeks: must be at least 1")
+    values["anomaly_baseline_weeks"] = int(weeks)
+    week = raw.get("roi_baseline_week")
+    if week is not None:
+        try:
+            monday = date.fromisoformat(str(week))
+        except ValueError:
+            raise ContractError(
+                f"contract key telemetry.roi_baseline_week: {show(week)} is not a date like "
+                "2026-10-05"
+            ) from None
+        if monday.weekday() != 0:
+            raise ContractError(
+                f"contract key telemetry.roi_baseline_week: {monday.isoformat()} is not a Monday"
+            )
+        week = monday.isoformat()
+    values["roi_baseline_week"] = week
+    return TelemetryRule(**values)
+
+
+
 def _remediation(raw: object) -> RemediationRule:
     raw = _mapping(raw or {}, "remediation")
     _only_keys(raw, "remediation", ("max_per_batch", "max_per_day"))
@@ -363,6 +420,7 @@ def parse_contract(raw: object, source: str = "<memory>", base: Path | None = No
             "conversions", "hops", "match_window", "identity", "slo", "alerting", "escalation",
             "remediation",
             "sources",
+            "telemetry",
         }:  # fmt: skip
             raise ContractError(f"contract key {key}: unknown top-level key")
     for required in ("conversions", "hops"):
@@ -391,6 +449,7 @@ def parse_contract(raw: object, source: str = "<memory>", base: Path | None = No
         escalation=_escalation(raw.get("escalation")),
         remediation=_remediation(raw.get("remediation")),
         sources=_sources(raw.get("sources"), base),
+        telemetry=_telemetry(raw.get("telemetry")),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -77,6 +77,15 @@ def write_contract_tables(
                     [contract.slo.high_intent_unassigned_after_s], pa.int64()
                 ),
                 "quarantined_records": pa.array([contract.slo.quarantined_records], pa.int64()),
+                "lead_id_coverage_pct": [contract.telemetry.lead_id_coverage_pct],
+                "roi_baseline_week": pa.array(
+                    [
+                        date.fromisoformat(contract.telemetry.roi_baseline_week)
+                        if contract.telemetry.roi_baseline_week
+                        else None
+                    ],
+                    pa.date32(),
+                ),
             }
         ),
         "remediated": pa.table(

@@ -30,6 +30,14 @@ RULE_MODELS = {
     "int_lookalike_records_found",  # identity_mismatch evidence
     "int_conversions_diagnosed",  # the six root causes in order
 }
+# The playbook's telemetry marts (docs/telemetry.md): each is unit-tested on hand-computed tables.
+TELEMETRY_MARTS = {
+    "fct_capture_compliance_daily",
+    "fct_delivery_receipts_daily",
+    "fct_vendor_rate_limits_daily",
+    "fct_enrichment_daily",
+    "fct_revenue_at_risk_weekly",
+}
 ROOT_CAUSES = {
     "identity_mismatch", "integration_failure", "silent_drop", "enrichment_failure",
     "unassigned", "no_trace",
@@ -63,6 +71,12 @@ def test_each_rule_model_of_spec_section_5_has_a_unit_test(unit_run):
     _, manifest, _, _ = unit_run
     tested = {test["model"] for test in manifest["unit_tests"].values()}
     assert tested >= RULE_MODELS
+
+
+def test_each_telemetry_mart_has_a_unit_test(unit_run):
+    _, manifest, _, _ = unit_run
+    tested = {test["model"] for test in manifest["unit_tests"].values()}
+    assert tested >= TELEMETRY_MARTS
 
 
 def test_the_root_cause_unit_test_expects_all_six_causes(unit_run):

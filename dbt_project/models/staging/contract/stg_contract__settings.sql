@@ -19,7 +19,9 @@ renamed as (
         median_assignment_latency_s,
         high_intent_score,
         high_intent_unassigned_after_s,
-        quarantined_records
+        quarantined_records,
+        lead_id_coverage_pct,
+        cast(roi_baseline_week as date) as roi_baseline_week
     from source
 
 ),

@@ -42,6 +42,7 @@ renamed as (
         ) as company,
         {{ dbt.safe_cast(blank_to_null('properties_intent_score'), 'double') }} as intent_score,
         coalesce({{ blank_to_null('campaign_source') }}, 'direct') as origin,
+        {{ blank_to_null('campaign_source') }} is not null as has_origin_tag,
         _file as source_file,
         _position as source_position
 
