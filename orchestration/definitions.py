@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.incidents import incident_assets, incident_jobs, incident_sensors
+from orchestration.defs.ingest.call_log import connector_http_calls
 from orchestration.defs.ingest.contract import routing_contract
 from orchestration.defs.ingest.files import landed_assets
 from orchestration.defs.ingest.live import live_assets, live_resources
@@ -26,6 +27,7 @@ defs = dg.Definitions(
         *live_assets,
         *landed_assets,
         routing_contract,
+        connector_http_calls,
         lead_parity_dbt_models,
         *quality_assets,
         *incident_assets,

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
+RATE_LIMITED = "HTTP 429"  # the retry ledger's reason for a 429 answer
 
 
 class HttpClientError(RuntimeError):
@@ -129,6 +131,24 @@ class RetryLedger:
     def add_wait(self, seconds: float) -> None:
         with self._lock:
             self.waited_s += seconds
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """One request of a connector as the vendor saw it: what the rate-limit mart reads.
+
+    `status` is the final answer (None: no usable response); `retries`, `rate_limited` (429
+    answers, retried ones included) and `waited_s` cover every attempt of this one request.
+    """
+
+    requested_at: datetime
+    vendor: str
+    method: str
+    endpoint: str
+    status: int | None
+    retries: int
+    rate_limited: int
+    waited_s: float
 
 
 class CountingRetry(Retry):
@@ -228,6 +248,7 @@ class HttpClient:
         self.settings = settings or HttpSettings()
         self.ledger = RetryLedger()
         self._writes = writes
+        self.calls: list[HttpCall] = []  # every request made, for the connector's call log
         self._secrets = tuple(s for s in secrets if s)
         self._credential_hint = credential_hint
         self._log = logger or log
@@ -283,6 +304,43 @@ class HttpClient:
         params: Mapping[str, Any] | None,
         json_body: Any,
         headers: Mapping[str, str] | None = None,
+    ) -> Page:
+        started = datetime.now(UTC)
+        retries, waited = self.ledger.retries, self.ledger.waited_s
+        limited = self.ledger.reasons.get(RATE_LIMITED, 0)
+        status: int | None = None
+        try:
+            page = self._fetch_page(
+                method, path, params=params, json_body=json_body, headers=headers
+            )
+            status = page.status
+            return page
+        except HttpStatusError as exc:
+            status = exc.status
+            raise
+        finally:
+            final_429 = 1 if status == 429 else 0
+            self.calls.append(
+                HttpCall(
+                    requested_at=started,
+                    vendor=self.service,
+                    method=method,
+                    endpoint=_path_only(path),
+                    status=status,
+                    retries=self.ledger.retries - retries,
+                    rate_limited=self.ledger.reasons.get(RATE_LIMITED, 0) - limited + final_429,
+                    waited_s=self.ledger.waited_s - waited,
+                )
+            )
+
+    def _fetch_page(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
     ) -> Page:
         url = self.base_url + path
         s = self.settings

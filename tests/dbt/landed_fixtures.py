@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from lead_parity.contract.model import load_contract
 from lead_parity.contract.tables import write_contract_tables
+from lead_parity.pipeline.connectors.call_log import land_call_log
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -193,6 +194,7 @@ def write_landed(
             pq.write_table(table, folder / f"{name}.parquet")
     as_of_dt = datetime.fromisoformat(as_of).replace(tzinfo=UTC)
     write_contract_tables(load_contract(None), landed / "_contract", as_of_dt)
+    land_call_log(landed / "no_input", landed)  # no connector ran: the empty call table
     return landed
 
 

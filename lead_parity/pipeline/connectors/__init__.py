@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lead_parity.pipeline.connectors import hubspot, zendesk
+from lead_parity.pipeline.connectors.call_log import write_call_log
 from lead_parity.pipeline.connectors.landing import ConfigError, StreamStats
 from lead_parity.pipeline.http_client import HttpClientError, HttpSettings
 
@@ -98,6 +99,9 @@ def fetch_stream(
                 retries=client.ledger.retries,
                 retry_wait_s=client.ledger.waited_s,
             )
+        finally:
+            # A failed run's calls matter most: a 429 storm is what made it fail.
+            write_call_log(input_dir, stream, client.calls)
     logger.info(
         "%s: %s, %d page(s), %d record(s), %d retry(ies)",
         stream,

@@ -9,7 +9,12 @@ __all__ = ["SOURCES", "IngestResult", "LedgerMismatch", "ingest_source", "ingest
 def ingest_all(input_dir, landed_dir, progress=None, inputs=None) -> dict[str, IngestResult]:
     """Every source; `inputs` (the contract's `sources`) names those read from a loader."""
     inputs = inputs or {}
-    return {
+    results = {
         name: ingest_source(name, input_dir, landed_dir, progress, inputs.get(name))
         for name in SOURCES
     }
+    # The live connectors' call log (empty in file mode): the vendor rate-limit mart reads it.
+    from lead_parity.pipeline.connectors.call_log import land_call_log
+
+    land_call_log(input_dir, landed_dir)
+    return results
