@@ -10,7 +10,7 @@ from orchestration.defs.ingest.live import live_assets, live_resources
 from orchestration.defs.jobs import jobs, schedules
 from orchestration.defs.loggers import loggers
 from orchestration.defs.publish import publish_assets
-from orchestration.defs.quality import quality_assets, quality_checks
+from orchestration.defs.quality import quality_assets, quality_checks, telemetry_checks
 from orchestration.defs.queue import queue_assets, queue_jobs, queue_schedules
 from orchestration.defs.remediation import (
     remediation_assets,
@@ -35,7 +35,7 @@ defs = dg.Definitions(
         *remediation_assets,
         *publish_assets,
     ],
-    asset_checks=[*quality_checks, *remediation_checks],
+    asset_checks=[*quality_checks, *telemetry_checks, *remediation_checks],
     sensors=[*incident_sensors, *remediation_sensors],
     jobs=[*jobs, *incident_jobs, *queue_jobs, *remediation_jobs, *review_jobs],
     schedules=[*schedules, *queue_schedules, *review_schedules],

@@ -155,6 +155,7 @@ class Contract:
 
     def source_input(self, name: str) -> SourceInput:
         return self.sources.get(name, SourceInput())
+
     telemetry: TelemetryRule = field(default_factory=TelemetryRule)
 
     def hop(self, name: str) -> HopRule:
@@ -365,7 +366,6 @@ def _telemetry(raw: object) -> TelemetryRule:
         week = monday.isoformat()
     values["roi_baseline_week"] = week
     return TelemetryRule(**values)
-
 
 
 def _remediation(raw: object) -> RemediationRule:

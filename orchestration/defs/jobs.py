@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from orchestration.defs.ingest.live import GROUP as LIVE_GROUP
-from orchestration.defs.quality import quality_checks
+from orchestration.defs.quality import quality_checks, telemetry_checks
 from orchestration.defs.resources import writer_lane_tags
 from orchestration.defs.transform.assets import lead_parity_dbt_models
 
@@ -58,7 +58,7 @@ lead_parity_build_job = dg.define_asset_job(
     selection=(
         dg.AssetSelection.assets(lead_parity_dbt_models).upstream()
         - dg.AssetSelection.groups(LIVE_GROUP)
-        - dg.AssetSelection.checks(*quality_checks)
+        - dg.AssetSelection.checks(*quality_checks, *telemetry_checks)
     ),
     description="Ingest the input folder and build every dbt model (DuckDB or Spark).",
     tags=LANE_TAGS,

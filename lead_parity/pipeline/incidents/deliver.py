@@ -88,6 +88,9 @@ def evaluate(
         # The SPEC verdicts stay in the marts; only what alerts changes: the parity budget's
         # burn replaces the daily parity breaches.
         rows = [r for r in rows if r.rule != "parity"] + source.budget_rows(evaluated_at)
+    # Early warnings (below every SLO) judge the marts against their own history, leaving out
+    # the days of past incident episodes (early_warnings.py).
+    rows += source.early_warning_rows(evaluated_at, contract, store.incidents())
     content = fingerprint(rows)
     why = skip_reason(evaluated_at, content, *store.last_applied())
     if why:

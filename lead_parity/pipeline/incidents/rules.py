@@ -264,6 +264,27 @@ def summary_of(row: EvaluationRow) -> str:
             f"{_num(row.observed)} re-sent lead(s) not seen at hop {row.hop} two runs after "
             f"lead-parity remediate sent them"
         )
+    elif row.rule == "drop_anomaly":
+        p_value = row.details.get("p_value")
+        p_text = "" if p_value is None else f", p={p_value:.2g}"
+        text = (
+            f"{row.dropped} of {row.expected} conversions dropped at hop {row.hop}{unit}: "
+            f"{_num(round(row.observed, 2) if row.observed is not None else None)}% against "
+            f"{_num(round(row.threshold, 2) if row.threshold is not None else None)}% on the "
+            f"same weekday of past weeks{p_text} (early warning, below any SLO)"
+        )
+    elif row.rule == "dead_letter_rising":
+        text = (
+            f"dead letters rising at hop {row.hop}{unit}: {row.dropped} per {row.expected} "
+            f"attempts ({_num(round(row.observed or 0, 2))}%) against "
+            f"{_num(round(row.threshold or 0, 2))}% over the previous 14 days"
+        )
+    elif row.rule == "new_root_cause":
+        cause = row.details.get("root_cause", "?")
+        text = (
+            f"root cause {cause} drops conversions at hop {row.hop} for the first time{unit} "
+            f"({_num(row.observed)} conversion(s))"
+        )
     elif row.rule == "quarantine":
         text = (
             f"{_num(row.observed)} quarantined input record(s) (tolerated: {_num(row.threshold)})"
@@ -294,6 +315,12 @@ def advice_of(row: EvaluationRow, severity: str) -> str:
         "remediation": "Look at ops.remediation_queue (status failed) and "
         "ops.remediation_attempts; check the vendor for the objects, then handle these leads "
         "by hand (docs/remediation.md).",
+        "drop_anomaly": f"A leak may be starting at the {row.hop} hop for this slice before any "
+        "SLO breaks: look at the sample conversions and their root_cause in rpt_dropped_leads.",
+        "dead_letter_rising": "Read the errors of the hop's failed receipts and fix the cause "
+        "before the dead-letter queue grows further; then replay it.",
+        "new_root_cause": f"A new way of dropping leads appeared at the {row.hop} hop: look at "
+        "the sample conversions in rpt_dropped_leads and find what changed.",
     }.get(row.rule, "Investigate the breached unit.")
     if severity == "critical":
         campaign = (

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from lead_parity.contract import Contract
+from lead_parity.pipeline.incidents.early_warnings import (
+    ANOMALY_RULE,
+    DEAD_LETTER_RULE,
+    NEW_CAUSE_RULE,
+    DeadLetterDay,
+    SliceDay,
+    dead_letter_rises,
+    drop_anomalies,
+    episodes_from_incidents,
+    new_root_causes,
+)
 from lead_parity.pipeline.incidents.rules import (
     EvaluationRow,
     Finding,
@@ -30,6 +41,12 @@ EVALUATION_COLUMNS = (
 MAX_SAMPLES = 10
 BUDGET_MART = "fct_parity_budget_daily"
 BURN_RULE = "parity_burn"
+# The marts the early warnings read (early_warnings.py); any may be absent in an older snapshot.
+WARNING_MARTS = (
+    "fct_hop_parity_daily",
+    "fct_hop_parity_daily_totals",
+    "fct_delivery_receipts_daily",
+)
 
 
 @dataclass
@@ -41,6 +58,7 @@ class EvaluationSource:
     dropped_leads: str | None
     origin: str  # "warehouse" or "published", for logs
     budget: str | None = None  # the parity error-budget mart, when the stack has it
+    warning_marts: dict[str, str] = field(default_factory=dict)  # mart -> relation name
 
     def latest_evaluated_at(self) -> datetime | None:
         if self.evaluations is None:
@@ -95,6 +113,43 @@ class EvaluationSource:
                     },
                 )
             )
+        return rows
+
+    def early_warning_rows(
+        self, evaluated_at: datetime, contract: Contract, incidents: list[dict]
+    ) -> list[EvaluationRow]:
+        """The early-warning rules' units (early_warnings.py) from the marts in this source."""
+        rows: list[EvaluationRow] = []
+        slices = self.warning_marts.get("fct_hop_parity_daily")
+        if slices:
+            cur = self.con.execute(
+                f"select conversion_date, hop, conversion_type, origin, expected, dropped "
+                f"from {slices} where coverage = 'covered'"
+            )
+            rows += drop_anomalies(
+                [SliceDay(*r[:4], int(r[4]), int(r[5])) for r in cur.fetchall()],
+                contract,
+                evaluated_at,
+                episodes_from_incidents(incidents),
+            )
+        receipts = self.warning_marts.get("fct_delivery_receipts_daily")
+        if receipts:
+            cur = self.con.execute(
+                f"select attempt_date, hop, sum(attempts), sum(dead_lettered) from {receipts} "
+                "group by attempt_date, hop"
+            )
+            days = [DeadLetterDay(d, h, int(a), int(x)) for d, h, a, x in cur.fetchall()]
+            rows += dead_letter_rises(days, contract, evaluated_at)
+        totals = self.warning_marts.get("fct_hop_parity_daily_totals")
+        if totals and self.dropped_leads:
+            drops = self.con.execute(
+                f"select cast(converted_at as date), dropped_at_hop, root_cause, count(*) "
+                f"from {self.dropped_leads} group by all"
+            ).fetchall()
+            hop_days = self.con.execute(
+                f"select conversion_date, hop from {totals} where expected > 0"
+            ).fetchall()
+            rows += new_root_causes(drops, hop_days, evaluated_at)
         return rows
 
     def samples(self, finding: Finding, contract: Contract, limit: int = MAX_SAMPLES) -> list[str]:
@@ -158,14 +213,20 @@ def _sample_filter(finding: Finding, contract: Contract) -> tuple[str | None, li
     def in_list(column: str, values: list[str]) -> None:
         add(f"{column} in ({', '.join('?' for _ in values)})", *values)
 
-    if finding.conversion_date is not None and finding.rule != "dead_letters":
+    if finding.conversion_date is not None and finding.rule not in (
+        "dead_letters",
+        DEAD_LETTER_RULE,
+    ):
         add("cast(converted_at as date) = ?", finding.conversion_date)
     if finding.conversion_type not in (None, "", "all"):
         add("conversion_type = ?", finding.conversion_type)
     if finding.origin not in (None, "", "all"):
         add("origin = ?", finding.origin)
-    if finding.rule in ("parity", BURN_RULE):
+    if finding.rule in ("parity", BURN_RULE, ANOMALY_RULE):
         add("dropped_at_hop = ?", finding.hop)
+    elif finding.rule == NEW_CAUSE_RULE:
+        add("dropped_at_hop = ?", finding.hop)
+        add("root_cause = ?", str(finding.details.get("root_cause")))
     elif finding.rule == "enrichment_success":
         add("root_cause = ?", "enrichment_failure")
     elif finding.rule in ("median_assignment_latency", "high_intent_unassigned"):
@@ -175,7 +236,7 @@ def _sample_filter(finding: Finding, contract: Contract) -> tuple[str | None, li
         in_list("dropped_at_hop", hops)
         if finding.rule == "high_intent_unassigned":
             add("intent_score >= ?", contract.slo.high_intent_score)
-    elif finding.rule == "dead_letters":
+    elif finding.rule in ("dead_letters", DEAD_LETTER_RULE):
         add("root_cause = ?", "integration_failure")
         if finding.hop:
             add("dropped_at_hop = ?", finding.hop)
@@ -199,8 +260,9 @@ def warehouse_source(con: duckdb.DuckDBPyConnection) -> Iterator[EvaluationSourc
         for s, t in con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where (table_schema, table_name) in (('ops', 'slo_evaluations'), "
-            "('marts', 'rpt_dropped_leads'), ('marts', ?))",
-            [BUDGET_MART],
+            "('marts', 'rpt_dropped_leads'), ('marts', ?), ('marts', ?), ('marts', ?), "
+            "('marts', ?))",
+            [BUDGET_MART, *WARNING_MARTS],
         ).fetchall()
     }
     yield EvaluationSource(
@@ -209,6 +271,7 @@ def warehouse_source(con: duckdb.DuckDBPyConnection) -> Iterator[EvaluationSourc
         "marts.rpt_dropped_leads" if ("marts", "rpt_dropped_leads") in present else None,
         "warehouse",
         f"marts.{BUDGET_MART}" if ("marts", BUDGET_MART) in present else None,
+        {m: f"marts.{m}" for m in WARNING_MARTS if ("marts", m) in present},
     )
 
 
@@ -229,6 +292,7 @@ def published_source(published_dir: Path) -> Iterator[EvaluationSource]:
             ("slo_evaluations", root / "ops" / "slo_evaluations.parquet"),
             ("rpt_dropped_leads", root / "marts" / "rpt_dropped_leads.parquet"),
             (BUDGET_MART, root / "marts" / f"{BUDGET_MART}.parquet"),
+            *((m, root / "marts" / f"{m}.parquet") for m in WARNING_MARTS),
         ):
             if path.is_file():
                 # A path is not data; DuckDB takes no parameters in a view definition.
@@ -242,6 +306,7 @@ def published_source(published_dir: Path) -> Iterator[EvaluationSource]:
             names.get("rpt_dropped_leads"),
             "published",
             names.get(BUDGET_MART),
+            {m: names[m] for m in WARNING_MARTS if m in names},
         )
     finally:
         con.close()
