@@ -145,6 +145,32 @@ def _dead_letters(version: str, ctx: dict) -> None:
     st.dataframe(load(version, "dead_letters_summary", ctx["period"].since), hide_index=True)
 
 
+def _telemetry(version: str, ctx: dict) -> None:
+    """The playbook's minimum telemetry (docs/telemetry.md)."""
+    since = ctx["period"].since
+    st.subheader("Capture compliance (per campaign)")
+    st.dataframe(load(version, "capture_compliance", since), hide_index=True)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Vendor rate limiting (429 share)")
+        limits = load(version, "rate_limits_daily", since)
+        if limits.empty:
+            st.info("No delivery attempts in this period.")
+        else:
+            st.altair_chart(charts.rate_limits(limits), width="stretch")
+    with right:
+        st.subheader("Enrichment latency")
+        enrichment = load(version, "enrichment_daily", since)
+        if enrichment.empty:
+            st.info("No enrichment receipts in this period.")
+        else:
+            st.altair_chart(charts.enrichment_latency(enrichment), width="stretch")
+    st.subheader("Delivery receipts per hop and destination")
+    st.dataframe(load(version, "delivery_receipts", since), hide_index=True)
+    st.subheader("Revenue at risk per week vs the baseline")
+    st.dataframe(load(version, "revenue_weekly"), hide_index=True)
+
+
 def _dropped_list(version: str, ctx: dict) -> None:
     st.subheader("Dropped leads")
     choices = ctx["choices"]
@@ -213,6 +239,7 @@ def overview() -> None:
         _incidents(version)
     with right:
         _dead_letters(version, ctx)
+    _telemetry(version, ctx)
 
 
 def main() -> None:

@@ -184,3 +184,42 @@ def dead_letters(frame: pd.DataFrame) -> alt.Chart:
             tooltip=["date:T", "measure", "conversions"],
         )
     )
+
+
+def rate_limits(frame: pd.DataFrame) -> alt.Chart:
+    """429 share per day, one line per destination (and who saw it: receipts or connectors)."""
+    data = frame.assign(
+        attempt_date=pd.to_datetime(frame["attempt_date"]),
+        series=frame["destination"] + " (" + frame["observed_by"] + ")",
+        rate_limited_pct=frame["rate_limited_pct"].astype(float),
+    )
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("yearmonthdate(attempt_date):T", title=None, axis=DATE_AXIS),
+            y=alt.Y("rate_limited_pct:Q", title="% of attempts answered 429"),
+            color=alt.Color("series:N", title=None),
+            tooltip=["attempt_date:T", "destination", "observed_by", "attempts", "rate_limited",
+                     "rate_limited_pct"],
+        )
+    )  # fmt: skip
+
+
+def enrichment_latency(frame: pd.DataFrame) -> alt.Chart:
+    """Median and P95 seconds from conversion to enrichment per day."""
+    long = frame.assign(conversion_date=pd.to_datetime(frame["conversion_date"])).melt(
+        id_vars=["conversion_date"], value_vars=["median_s", "p95_s"], var_name="measure",
+        value_name="seconds",
+    )  # fmt: skip
+    long["seconds"] = long["seconds"].astype(float)
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("yearmonthdate(conversion_date):T", title=None, axis=DATE_AXIS),
+            y=alt.Y("seconds:Q", title="seconds to enrichment"),
+            color=alt.Color("measure:N", title=None),
+            tooltip=["conversion_date:T", "measure", "seconds"],
+        )
+    )

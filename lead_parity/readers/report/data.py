@@ -430,3 +430,95 @@ def open_incidents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             opened_at desc, incident_id
         """
     ).df()
+
+
+# ---- the playbook's telemetry (docs/telemetry.md) -------------------------------------------
+
+
+def capture_compliance(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
+    """Per origin over the period: conversions and the shares carrying each identifier."""
+    columns = ["origin", "conversions", "lead_id_pct", "stable_lead_id_pct", "origin_tag_pct",
+               "email_pct"]  # fmt: skip
+    return _frame(
+        con,
+        "marts.fct_capture_compliance_daily",
+        """
+        select origin, sum(conversions) as conversions,
+            100.0 * sum(with_lead_id) / sum(conversions) as lead_id_pct,
+            100.0 * sum(with_stable_lead_id) / sum(conversions) as stable_lead_id_pct,
+            100.0 * sum(with_origin_tag) / sum(conversions) as origin_tag_pct,
+            100.0 * sum(with_email) / sum(conversions) as email_pct
+        from marts.fct_capture_compliance_daily
+        where conversion_date >= ?
+        group by origin
+        order by conversions desc, origin
+        """,
+        [since],
+        columns,
+    )
+
+
+def delivery_receipts(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
+    """Per hop and destination over the period: attempts, outcomes, replays, retries."""
+    columns = ["hop", "destination", "attempts", "delivered", "failed_4xx", "rate_limited",
+               "failed_5xx", "timeouts", "dead_lettered", "replay_success_pct",
+               "retries_per_delivered"]  # fmt: skip
+    return _frame(
+        con,
+        "marts.fct_delivery_receipts_daily",
+        """
+        select hop, destination, sum(attempts) as attempts, sum(delivered) as delivered,
+            sum(failed_4xx) as failed_4xx, sum(rate_limited) as rate_limited,
+            sum(failed_5xx) as failed_5xx, sum(timeouts) as timeouts,
+            sum(dead_lettered) as dead_lettered,
+            case when sum(dead_lettered_first) > 0
+                then 100.0 * sum(replayed_later) / sum(dead_lettered_first) end
+                as replay_success_pct,
+            case when sum(delivered_messages) > 0
+                then sum(retries_per_delivered * delivered_messages) / sum(delivered_messages)
+                end as retries_per_delivered
+        from marts.fct_delivery_receipts_daily
+        where attempt_date >= ?
+        group by hop, destination
+        order by hop, destination
+        """,
+        [since],
+        columns,
+    )
+
+
+def rate_limits_daily(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
+    columns = ["attempt_date", "destination", "observed_by", "attempts", "rate_limited",
+               "rate_limited_pct"]  # fmt: skip
+    return _frame(
+        con,
+        "marts.fct_vendor_rate_limits_daily",
+        f"select {', '.join(columns)} from marts.fct_vendor_rate_limits_daily "
+        "where attempt_date >= ? order by attempt_date, destination, observed_by",
+        [since],
+        columns,
+    )
+
+
+def enrichment_daily(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
+    columns = ["conversion_date", "attempted", "enriched", "success_pct", "median_s", "p95_s"]
+    return _frame(
+        con,
+        "marts.fct_enrichment_daily",
+        f"select {', '.join(columns)} from marts.fct_enrichment_daily "
+        "where conversion_date >= ? order by conversion_date",
+        [since],
+        columns,
+    )
+
+
+def revenue_weekly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    columns = ["week_start", "conversions", "dropped", "revenue_at_risk_usd", "is_baseline",
+               "baseline_revenue_at_risk_usd", "change_vs_baseline_pct"]  # fmt: skip
+    return _frame(
+        con,
+        "marts.fct_revenue_at_risk_weekly",
+        f"select {', '.join(columns)} from marts.fct_revenue_at_risk_weekly order by week_start",
+        [],
+        columns,
+    )

@@ -222,6 +222,88 @@ def _revenue_by_origin(revenue: pd.DataFrame) -> str:
     return _table(["campaign (origin)", "dropped", "value at risk"], rows, {1, 2})
 
 
+def _pct(value: object, digits: int = 1) -> str:
+    return "" if value is None or pd.isna(value) else f"{_num(value, digits)}%"
+
+
+def _compliance_table(frame: pd.DataFrame) -> str:
+    rows = [
+        [_e(r.origin), _num(r.conversions), _pct(r.lead_id_pct), _pct(r.stable_lead_id_pct),
+         _pct(r.origin_tag_pct), _pct(r.email_pct)]
+        for r in frame.itertuples()
+    ]  # fmt: skip
+    headers = ["campaign (origin)", "conversions", "with lead_id", "stable lead_id",
+               "origin tag", "email"]  # fmt: skip
+    return _table(headers, rows, {1, 2, 3, 4, 5})
+
+
+def _receipts_table(frame: pd.DataFrame) -> str:
+    rows = [
+        [_e(r.hop), _e(r.destination), _num(r.attempts), _num(r.delivered), _num(r.failed_4xx),
+         _num(r.rate_limited), _num(r.failed_5xx), _num(r.timeouts), _num(r.dead_lettered),
+         _pct(r.replay_success_pct), _num(r.retries_per_delivered, 2)]
+        for r in frame.itertuples()
+    ]  # fmt: skip
+    headers = ["hop", "destination", "attempts", "delivered", "4xx", "429", "5xx", "timeouts",
+               "dead-lettered", "replay success", "retries per delivered"]  # fmt: skip
+    return _table(headers, rows, set(range(2, 11)))
+
+
+def _rate_limit_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return _table(["destination", "seen by", "attempts", "429s", "share", "worst day"], [])
+    rows = []
+    for (destination, observed_by), days in frame.groupby(["destination", "observed_by"]):
+        worst = days.sort_values("rate_limited_pct", ascending=False).iloc[0]
+        attempts, limited = days["attempts"].sum(), days["rate_limited"].sum()
+        rows.append(
+            [_e(destination), _e(observed_by), _num(attempts), _num(limited),
+             _pct(100.0 * limited / attempts if attempts else None, 2),
+             f"{_when(worst['attempt_date'])} ({_pct(worst['rate_limited_pct'], 1)})"]
+        )  # fmt: skip
+    return _table(
+        ["destination", "seen by", "attempts", "429s", "share", "worst day"], rows, {2, 3, 4}
+    )
+
+
+def _enrichment_table(frame: pd.DataFrame) -> str:
+    rows = [
+        [_when(r.conversion_date), _num(r.attempted), _pct(r.success_pct, 2),
+         _num(r.median_s), _num(r.p95_s)]
+        for r in frame.tail(14).itertuples()
+    ]  # fmt: skip
+    return _table(["day", "attempted", "success", "median s", "P95 s"], rows, {1, 2, 3, 4})
+
+
+def _weekly_revenue_table(frame: pd.DataFrame) -> str:
+    rows = [
+        [_when(r.week_start) + (" (baseline)" if r.is_baseline else ""), _num(r.dropped),
+         _usd(r.revenue_at_risk_usd), _usd(r.baseline_revenue_at_risk_usd),
+         _pct(r.change_vs_baseline_pct, 0)]
+        for r in frame.tail(12).itertuples()
+    ]  # fmt: skip
+    headers = ["week of", "dropped", "revenue at risk", "baseline", "vs baseline"]
+    return _table(headers, rows, {1, 2, 3, 4})
+
+
+def _telemetry(con: duckdb.DuckDBPyConnection, since) -> list[str]:
+    return [
+        "<h2 id='telemetry'>Telemetry</h2>",
+        "<h3>Capture compliance</h3>",
+        "<p>Share of conversions that carried a lead_id (stable: the lead has only that one), "
+        "a campaign tag and an email at capture.</p>",
+        _compliance_table(data.capture_compliance(con, since)),
+        "<h3>Delivery receipts per hop</h3>",
+        _receipts_table(data.delivery_receipts(con, since)),
+        "<h3>Vendor rate limiting (HTTP 429)</h3>",
+        _rate_limit_table(data.rate_limits_daily(con, since)),
+        "<h3>Enrichment success and latency (last 14 days)</h3>",
+        _enrichment_table(data.enrichment_daily(con, since)),
+        "<h3>Revenue at risk per week against the baseline</h3>",
+        _weekly_revenue_table(data.revenue_weekly(con)),
+    ]
+
+
 def _incidents_table(incidents: pd.DataFrame, limit: int = 25) -> str:
     rows = [
         [
@@ -301,6 +383,7 @@ def render_report(con: duckdb.DuckDBPyConnection, manifest: dict, days: int = 30
         "(contract value per conversion type).</p>",
         _figure(charts.revenue_chart(top), "Value at risk per hop and root cause"),
         _revenue_by_origin(revenue),
+        *_telemetry(con, per.since),
         "<h2 id='incidents'>Open incidents</h2>",
         _incidents_table(incidents),
         "<p class='note'>This report holds no email addresses; the dropped-leads list with "
