@@ -7,8 +7,10 @@ import gzip
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from lead_parity.pipeline.publish import open_snapshot
@@ -86,7 +88,7 @@ def test_the_report_has_a_telemetry_section_with_the_snapshot_figures(report_pag
     assert ">Telemetry</h2>" in page
     for heading in ("Capture compliance", "Delivery receipts per hop",
                     "Vendor rate limiting (HTTP 429)", "Enrichment success and latency",
-                    "Revenue at risk per week against the baseline"):  # fmt: skip
+                    "Revenue at risk per week against the baseline", "Time to detection and to handling"):  # fmt: skip
         assert f">{heading}" in page
     section = page.split(">Telemetry</h2>")[1].split("<h2")[0]
     with open_snapshot(simulated_stack["published"]) as con:
@@ -97,3 +99,29 @@ def test_the_report_has_a_telemetry_section_with_the_snapshot_figures(report_pag
         assert f"<td>{row.hop}</td><td>{row.destination}</td>" in section
         assert f">{row.attempts:,.0f}<" in section
     assert "(baseline)" in section and len(weekly) >= 1
+
+
+def test_detection_and_handling_times_come_from_the_review_queue():
+    con = duckdb.connect()
+    con.execute("create schema marts; create schema ops")
+    con.execute(
+        "create table marts.fct_conversions as select * from (values "
+        "('c1', timestamp '2026-10-06 10:00:00'), ('c2', timestamp '2026-10-06 10:00:00'), "
+        "('c3', timestamp '2026-10-13 12:00:00'), ('old', timestamp '2026-09-01 12:00:00')) "
+        "as t(conversion_id, converted_at)"
+    )
+    con.execute(
+        "create table ops.review_queue as select * from (values "
+        "('c1', timestamp '2026-10-06 10:30:00', 'done', timestamp '2026-10-06 11:30:00'), "
+        "('c2', timestamp '2026-10-06 11:00:00', 'open', null), "
+        "('c3', timestamp '2026-10-13 12:10:00', 'done', timestamp '2026-10-13 12:40:00'), "
+        "('old', timestamp '2026-09-01 13:00:00', 'done', timestamp '2026-09-01 14:00:00')) "
+        "as t(conversion_id, opened_at, state, closed_at)"
+    )
+    frame = data.detection_and_handling(con, date(2026, 10, 1))
+    assert frame.assign(week_start=frame["week_start"].astype(str)).to_dict("records") == [
+        {"week_start": "2026-10-05", "items": 2, "detection_median_min": 45.0, "handled": 1,
+         "handling_median_min": 60.0},
+        {"week_start": "2026-10-12", "items": 1, "detection_median_min": 10.0, "handled": 1,
+         "handling_median_min": 30.0},
+    ]  # fmt: skip

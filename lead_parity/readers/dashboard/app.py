@@ -169,6 +169,8 @@ def _telemetry(version: str, ctx: dict) -> None:
     st.dataframe(load(version, "delivery_receipts", since), hide_index=True)
     st.subheader("Revenue at risk per week vs the baseline")
     st.dataframe(load(version, "revenue_weekly"), hide_index=True)
+    st.subheader("Time to detection and to handling (review queue, minutes)")
+    st.dataframe(load(version, "detection_and_handling", since), hide_index=True)
 
 
 def _dropped_list(version: str, ctx: dict) -> None:

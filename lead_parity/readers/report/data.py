@@ -522,3 +522,36 @@ def revenue_weekly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         [],
         columns,
     )
+
+
+def detection_and_handling(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
+    """The ROI's clock, from the review queue: per ISO week of conversion, how many exception
+    leads became work items, minutes from conversion to the item opening (detection) and from
+    opening to done (handling), as medians; handled counts items people closed."""
+    columns = ["week_start", "items", "detection_median_min", "handled",
+               "handling_median_min"]  # fmt: skip
+    if not (has_table(con, "ops.review_queue") and has_table(con, "marts.fct_conversions")):
+        return pd.DataFrame(columns=columns)
+    return con.execute(
+        """
+        with items as (
+            select
+                cast(date_trunc('week', conversions.converted_at) as date) as week_start,
+                epoch(queue.opened_at - conversions.converted_at) / 60.0 as detection_min,
+                case when queue.state = 'done' and queue.closed_at is not null
+                    then epoch(queue.closed_at - queue.opened_at) / 60.0 end as handling_min
+            from ops.review_queue as queue
+            inner join marts.fct_conversions as conversions
+                on queue.conversion_id = conversions.conversion_id
+            where cast(conversions.converted_at as date) >= ?
+        )
+        select week_start, count(*) as items,
+            median(detection_min) as detection_median_min,
+            count(handling_min) as handled,
+            median(handling_min) as handling_median_min
+        from items
+        group by week_start
+        order by week_start
+        """,
+        [since],
+    ).df()

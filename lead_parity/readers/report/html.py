@@ -286,6 +286,17 @@ def _weekly_revenue_table(frame: pd.DataFrame) -> str:
     return _table(headers, rows, {1, 2, 3, 4})
 
 
+def _clock_table(frame: pd.DataFrame) -> str:
+    rows = [
+        [_when(r.week_start), _num(r.items), _num(r.detection_median_min, 1), _num(r.handled),
+         _num(r.handling_median_min, 1)]
+        for r in frame.itertuples()
+    ]  # fmt: skip
+    headers = ["week of", "work items", "detection, median min", "handled",
+               "handling, median min"]  # fmt: skip
+    return _table(headers, rows, {1, 2, 3, 4})
+
+
 def _telemetry(con: duckdb.DuckDBPyConnection, since) -> list[str]:
     return [
         "<h2 id='telemetry'>Telemetry</h2>",
@@ -301,6 +312,10 @@ def _telemetry(con: duckdb.DuckDBPyConnection, since) -> list[str]:
         _enrichment_table(data.enrichment_daily(con, since)),
         "<h3>Revenue at risk per week against the baseline</h3>",
         _weekly_revenue_table(data.revenue_weekly(con)),
+        "<h3>Time to detection and to handling (review queue)</h3>",
+        "<p>Minutes from conversion to its work item opening, and from opening to done: the "
+        "reconciliation time the playbook promises to cut.</p>",
+        _clock_table(data.detection_and_handling(con, since)),
     ]
 
 
