@@ -88,7 +88,8 @@ def test_the_report_has_a_telemetry_section_with_the_snapshot_figures(report_pag
     assert ">Telemetry</h2>" in page
     for heading in ("Capture compliance", "Delivery receipts per hop",
                     "Vendor rate limiting (HTTP 429)", "Enrichment success and latency",
-                    "Revenue at risk per week against the baseline", "Time to detection and to handling"):  # fmt: skip
+                    "Revenue at risk per week against the baseline",
+                    "Time to detection and to handling"):  # fmt: skip
         assert f">{heading}" in page
     section = page.split(">Telemetry</h2>")[1].split("<h2")[0]
     with open_snapshot(simulated_stack["published"]) as con:
