@@ -20,12 +20,13 @@ from lead_parity.pipeline.incidents.early_warnings import (
     drop_anomalies,
     episodes_from_incidents,
 )
-from lead_parity.pipeline.incidents.source import warehouse_source
+from lead_parity.pipeline.incidents.source import published_source, warehouse_source
 from lead_parity.pipeline.incidents.stats import (
     benjamini_hochberg,
     binomial_upper_tail,
     rate_increase_p_value,
 )
+from lead_parity.pipeline.publish import publish_snapshot
 
 from .sim import START, Leak, Scenario, simulate, write_warehouse
 
@@ -48,7 +49,7 @@ def leaky_run(tmp_path_factory):
             result = evaluate(source, store, CONTRACT, run_url=None, sink_names=[])
     finally:
         con.close()
-    return marts, store.incidents(), result
+    return marts, store.incidents(), result, warehouse
 
 
 def _slice(incident: dict) -> tuple:
@@ -56,7 +57,7 @@ def _slice(incident: dict) -> tuple:
 
 
 def test_the_leak_is_caught_by_the_anomaly_rule_within_a_week(leaky_run):
-    _, incidents, result = leaky_run
+    _, incidents, result, _ = leaky_run
     assert result is not None and result.skipped is None
     anomalies = [i for i in incidents if i["rule"] == ANOMALY_RULE]
     leak_slice = (LEAK.hop, LEAK.conversion_type, LEAK.origin)
@@ -70,7 +71,7 @@ def test_the_leak_is_caught_by_the_anomaly_rule_within_a_week(leaky_run):
 
 
 def test_the_leak_breaks_no_slo(leaky_run):
-    marts, incidents, _ = leaky_run
+    marts, incidents, _, _ = leaky_run
     leak = marts.parity[
         (marts.parity["hop"] == LEAK.hop)
         & (marts.parity["conversion_type"] == LEAK.conversion_type)
@@ -86,7 +87,7 @@ def test_the_leak_breaks_no_slo(leaky_run):
 
 
 def test_a_dead_letter_surge_and_a_new_root_cause_warn(leaky_run):
-    _, incidents, _ = leaky_run
+    _, incidents, _, _ = leaky_run
     rising = [i for i in incidents if i["rule"] == "dead_letter_rising"]
     assert [(i["hop"], i["first_breach_date"]) for i in rising] == [
         ("crm", (START + timedelta(days=SCENARIO.storm_day)).isoformat())
@@ -95,6 +96,21 @@ def test_a_dead_letter_surge_and_a_new_root_cause_warn(leaky_run):
     assert [(i["hop"], i["scope"]) for i in new_causes] == [("crm", f"crm|{LEAK.root_cause}")]
     assert date.fromisoformat(new_causes[0]["first_breach_date"]) >= LEAK_START
     assert all(i["severity"] == "warning" for i in rising + new_causes)
+
+
+def test_the_sensor_and_the_cli_see_the_same_warnings_in_the_published_snapshot(
+    leaky_run, tmp_path
+):
+    _, incidents, _, warehouse = leaky_run
+    published = tmp_path / "published"
+    publish_snapshot(warehouse, published)
+    store = IncidentStore(tmp_path / "history" / "incidents.sqlite")
+    with published_source(published) as source:
+        evaluate(source, store, CONTRACT, run_url=None, sink_names=[])
+    early = {"drop_anomaly", "dead_letter_rising", "new_root_cause"}
+    assert {(i["rule"], i["scope"]) for i in store.incidents() if i["rule"] in early} == {
+        (i["rule"], i["scope"]) for i in incidents if i["rule"] in early
+    }
 
 
 def test_baseline_days_inside_a_past_incident_do_not_count():
