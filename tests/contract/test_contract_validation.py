@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def with_slo(line: str) -> str:
     return ONE_CONVERSION + GOOD_HOPS + "slo:\n  " + line + "\n"
 
 
+TELEMETRY = ONE_CONVERSION + GOOD_HOPS + "telemetry:\n  "
 CASES = [
     pytest.param(
         ONE_CONVERSION
@@ -25,6 +27,17 @@ CASES = [
         + "sources:\n  zendesk_tickets: {kind: fivetran_hubspot, path: x}\n",
         "sources.zendesk_tickets.kind: 'fivetran_hubspot' is not one of files, fivetran_zendesk",
         id="loader-kind-of-another-system",
+    ),
+    pytest.param(
+        TELEMETRY + "roi_baseline_week: 2026-10-07\n",
+        "telemetry.roi_baseline_week: 2026-10-07 is not a Monday",
+        id="roi-baseline-not-a-monday",
+    ),
+    pytest.param(TELEMETRY + "anomaly_fdr: 5\n", "telemetry.anomaly_fdr: 5", id="fdr-above-one"),
+    pytest.param(
+        TELEMETRY + "lead_id_coverage: 90\n",
+        "telemetry.lead_id_coverage: unknown setting",
+        id="telemetry-misspelt-key",
     ),
     pytest.param(
         ONE_CONVERSION.replace("[support]", "[[support, crm]]") + GOOD_HOPS,
@@ -197,3 +210,22 @@ def test_the_shipped_contract_still_loads():
     assert contract.hop_names == [
         "marketing", "crm", "crm_assignment", "support", "support_assignment",
     ]  # fmt: skip
+
+
+def test_the_telemetry_section_reaches_the_settings_table(tmp_path):
+    import pyarrow.parquet as pq
+
+    from lead_parity.contract import write_contract_tables
+    from lead_parity.contract.model import parse_contract
+
+    raw = {
+        "conversions": {"Question Asked": {"type": "question", "hops": ["support"]}},
+        "hops": {"support": {"drop_after": "24h", "sla": "5m", "owner": "platform"}},
+        "telemetry": {"lead_id_coverage_pct": 75, "roi_baseline_week": "2026-10-05"},
+    }
+    contract = parse_contract(raw)
+    assert contract.telemetry.anomaly_fdr == 0.01  # the defaults fill the rest
+    write_contract_tables(contract, tmp_path, datetime(2026, 10, 12, tzinfo=UTC))
+    row = pq.read_table(tmp_path / "settings.parquet").to_pylist()[0]
+    assert (row["lead_id_coverage_pct"], row["roi_baseline_week"]) == (75.0, date(2026, 10, 5))
+    assert load_contract(None).telemetry.roi_baseline_week is None
