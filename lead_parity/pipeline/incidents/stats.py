@@ -13,14 +13,26 @@ import math
 from collections.abc import Sequence
 
 
-def _log_pmf(k: int, j: int, log_p: float, log_q: float) -> float:
+def _log_pmf(j: int, k: int, p: float) -> float:
     return (
-        math.lgamma(k + 1)
-        - math.lgamma(j + 1)
-        - math.lgamma(k - j + 1)
-        + j * log_p
-        + (k - j) * log_q
-    )
+        math.lgamma(k + 1) - math.lgamma(j + 1) - math.lgamma(k - j + 1)
+        + j * math.log(p) + (k - j) * math.log1p(-p)
+    )  # fmt: skip
+
+
+def _tail_from(j: int, k: int, p: float, step: int) -> float:
+    """Sum of pmf(j), pmf(j + step), ... walking away from the mode: the terms only shrink,
+    so it starts at its largest term (no overflow) and stops once the rest no longer count."""
+    ratio = p / (1.0 - p)
+    term = total = 1.0
+    while (j > 0) if step < 0 else (j < k):
+        # pmf(j + 1) / pmf(j) = (k - j) / (j + 1) * p / q, and its inverse one step down.
+        term *= (k - j) / (j + 1) * ratio if step > 0 else j / (k - j + 1) / ratio
+        j += step
+        total += term
+        if term < total * 1e-17:
+            break
+    return total
 
 
 def binomial_upper_tail(x: int, k: int, p: float) -> float:
@@ -31,10 +43,11 @@ def binomial_upper_tail(x: int, k: int, p: float) -> float:
         return 0.0
     if p >= 1.0:
         return 1.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    terms = [_log_pmf(k, j, log_p, log_q) for j in range(x, k + 1)]
-    top = max(terms)
-    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+    if x > k * p:
+        return min(1.0, math.exp(_log_pmf(x, k, p)) * _tail_from(x, k, p, +1))
+    # At or below the mean the upper tail is most of the mass: 1 - P(X <= x - 1).
+    lower = math.exp(_log_pmf(x - 1, k, p)) * _tail_from(x - 1, k, p, -1)
+    return min(1.0, max(0.0, 1.0 - lower))
 
 
 def rate_increase_p_value(x: int, n: int, y: int, m: int) -> float:
