@@ -201,7 +201,9 @@ def test_a_second_run_on_the_same_input_changes_no_table(stack, tmp_path):
     first = _digest(landed)
     ingest_all(stack, landed)
     assert _digest(landed) == first
-    assert len(first) == sum(len(s.entities) + 3 for s in SOURCES.values())
+    # Every source's entities, quarantine, ledger and manifest, and the connectors' call table.
+    assert len(first) == sum(len(s.entities) + 3 for s in SOURCES.values()) + 1
+    assert "_connector_calls/http_calls.parquet" in first
     # No scratch left behind; the cache of parsed file versions is kept (versions.py).
     assert [p.name for p in landed.iterdir() if p.name.startswith(".")] == [".parsed"]
 
