@@ -17,7 +17,8 @@ from lead_parity.readers.report import data, palette
 
 pytestmark = pytest.mark.browser
 
-# funnel x3 (one per conversion type), parity, latency, causes, revenue, dead letters
+# funnel x3 (one per conversion type), parity, latency, causes, revenue, dead letters (the
+# telemetry charts draw when the snapshot has their marts)
 MIN_CHARTS = 8
 ERROR_TEXT = ("Traceback", "Error", "Exception", "No published snapshot")
 
@@ -58,6 +59,8 @@ def _expected_charts(published) -> int:
             data.causes_daily(con, since),
             data.revenue_at_risk(con, since),
             data.dead_letters_daily(con, since),
+            data.rate_limits_daily(con, since),  # telemetry: 429 share per vendor
+            data.enrichment_daily(con, since),  # telemetry: enrichment latency
         ]
     return types + sum(1 for frame in sections if not frame.empty)
 
