@@ -235,13 +235,14 @@ def overview() -> None:
         _causes(version, ctx)
     with right:
         _revenue(version, ctx)
+    # Overview figures first; the work lists (dropped leads, incidents) stay at the bottom.
+    _telemetry(version, ctx)
     _dropped_list(version, ctx)
     left, right = st.columns(2)
     with left:
         _incidents(version)
     with right:
         _dead_letters(version, ctx)
-    _telemetry(version, ctx)
 
 
 def main() -> None:
