@@ -95,7 +95,17 @@ def test_fct_hop_parity_daily_is_identical(engines):
 
 @pytest.mark.parametrize(
     "table",
-    ["fct_hop_parity_daily_totals", "fct_assignment_latency_daily", "fct_dead_letters_daily"],
+    [
+        "fct_hop_parity_daily_totals",
+        "fct_assignment_latency_daily",
+        "fct_dead_letters_daily",
+        # the playbook's telemetry marts (docs/telemetry.md)
+        "fct_capture_compliance_daily",
+        "fct_delivery_receipts_daily",
+        "fct_vendor_rate_limits_daily",
+        "fct_enrichment_daily",
+        "fct_revenue_at_risk_weekly",
+    ],
 )
 def test_other_marts_are_identical(engines, table):
     duck = duckdb_rows(engines["duck"], "marts", table)
