@@ -46,6 +46,10 @@ class HttpClientError(RuntimeError):
 class AuthError(HttpClientError):
     """The vendor rejected the credentials (401/403); retrying cannot help."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class HttpStatusError(HttpClientError):
     """A non-2xx status that retries did not cure (or that is not worth retrying)."""
@@ -315,7 +319,7 @@ class HttpClient:
             )
             status = page.status
             return page
-        except HttpStatusError as exc:
+        except (HttpStatusError, AuthError) as exc:
             status = exc.status
             raise
         finally:
@@ -381,7 +385,8 @@ class HttpClient:
                 if status in AUTH_STATUSES:
                     raise AuthError(
                         f"{self.service} rejected the credentials (HTTP {status}) for {method} "
-                        f"{path}; check {self._credential_hint} and its scopes"
+                        f"{path}; check {self._credential_hint} and its scopes",
+                        status,
                     )
                 body, problem = _read_body(resp, deadline, s.read_timeout_s)
             if problem == _PAST_DEADLINE:

@@ -64,3 +64,13 @@ def test_a_request_rate_limited_for_good_counts_its_final_429(vendors, tmp_path,
 
 def test_file_mode_lands_an_empty_call_table(tmp_path):
     assert _landed_rows(tmp_path / "input", tmp_path / "landed") == []
+
+
+def test_rejected_credentials_are_recorded_with_their_status(vendors, tmp_path, fast_settings):
+    input_dir, landed_dir = tmp_path / "input", tmp_path / "landed"
+    env = vendor_env(vendors, **HUBSPOT_ONLY, HUBSPOT_ACCESS_TOKEN="pat-wrong")
+    stats = fetch_all(input_dir, env, settings=fast_settings)
+    assert stats["hubspot_contacts"]["status"] == "failed"
+    rows = _landed_rows(input_dir, landed_dir)
+    assert rows and all(r["status"] == 401 and r["retries"] == 0 for r in rows)
+    assert "pat-wrong" not in repr(rows)  # no secret in the call log
