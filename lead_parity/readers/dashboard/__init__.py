@@ -73,8 +73,10 @@ def _raise_stopped(signum: int, _frame: object) -> None:
     raise _Stopped(signum)
 
 
-def stop_dashboard(process: subprocess.Popen, grace_s: float = 10.0) -> int:
-    """Terminate the Streamlit child and wait for it; killed if it outlives `grace_s`."""
+def stop_dashboard(process: subprocess.Popen, grace_s: float = 5.0) -> int:
+    """Terminate the Streamlit child and wait for it; killed if it outlives `grace_s` (it
+    stops in about a second; a session mid-query can hold it longer, and whoever stopped the
+    dashboard should not wait on that)."""
     if process.poll() is None:
         process.terminate()
         try:
