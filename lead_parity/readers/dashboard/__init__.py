@@ -89,15 +89,17 @@ def stop_dashboard(process: subprocess.Popen, grace_s: float = 5.0) -> int:
 def launch(published_dir: Path, port: int = 8501, address: str = "127.0.0.1") -> int:
     """Run the dashboard in the foreground until it exits or this process is told to stop.
 
-    SIGTERM (a service manager, `kill`) and SIGHUP (a closed terminal) reach only this process,
-    not the Streamlit child: without handing them on, the child would keep the port and serve on
-    as an orphan.
+    SIGTERM (a service manager, `kill`), SIGHUP (a closed terminal) and SIGINT reach only this
+    process, not the Streamlit child: without handing them on, the child would keep the port and
+    serve on as an orphan.
     """
     from lead_parity.pipeline.publish import resolve_snapshot
 
     resolve_snapshot(published_dir)  # fail with a clear PublishError before starting a server
     print(f"lead-parity dashboard on http://{address}:{port} (snapshot {published_dir})")
-    handled = (signal.SIGTERM, signal.SIGHUP)
+    # SIGINT too: a process started in the background by a non-interactive shell inherits SIGINT
+    # ignored, and `kill -INT` (or Ctrl-C after `fg`) must still stop the dashboard.
+    handled = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     previous = {sig: signal.signal(sig, _raise_stopped) for sig in handled}
     process = None
     try:
