@@ -13,6 +13,7 @@ import os
 import shutil
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -96,19 +97,22 @@ def _chunks(params: RunParams, workers: int) -> Iterator[ChunkOutput]:
         for lo, hi in spans:
             yield chunk_outputs(params, lo, hi)
         return
-    # spawn, not fork: the caller (Dagster, a test runner) may hold threads and locks.
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+    # spawn, not fork: the caller (Dagster, a test runner) may hold threads and locks. An
+    # executor, not multiprocessing.Pool: a worker that dies raises BrokenProcessPool here
+    # instead of leaving its chunk's result to be waited for forever.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: deque = deque()
         todo = iter(spans)
         for lo, hi in todo:
-            pending.append(pool.apply_async(chunk_outputs, (params, lo, hi)))
+            pending.append(pool.submit(chunk_outputs, params, lo, hi))
             if len(pending) >= 2 * workers:
                 break
         while pending:
-            done = pending.popleft().get()
+            done = pending.popleft().result()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(pool.apply_async(chunk_outputs, (params, *nxt)))
+                pending.append(pool.submit(chunk_outputs, params, *nxt))
             yield done
 
 
