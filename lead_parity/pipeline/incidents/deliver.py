@@ -16,13 +16,14 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from lead_parity.contract import Contract
+from lead_parity.pipeline.human_state import naive_utc, replace_ops_tables
 from lead_parity.pipeline.incidents.rules import fingerprint, judge
 from lead_parity.pipeline.incidents.sinks import (
     DeliverySettings,
@@ -40,7 +41,6 @@ from lead_parity.pipeline.incidents.store import (
     ApplyResult,
     IncidentStore,
     Policy,
-    from_iso,
     skip_reason,
 )
 
@@ -162,11 +162,6 @@ _TIMES = ("opened_at", "resolved_at", "last_evaluated_at", "notified_at", "ackno
           "escalated_at")  # fmt: skip
 
 
-def _naive(text: str | None) -> datetime | None:
-    value = from_iso(text)
-    return value.astimezone(UTC).replace(tzinfo=None) if value else None
-
-
 def incidents_table(store: IncidentStore) -> pa.Table:
     """Every incident (open, acknowledged, resolved) as the ops.incidents table, UTC times.
 
@@ -176,7 +171,7 @@ def incidents_table(store: IncidentStore) -> pa.Table:
     rows = store.incidents()
     for row in rows:
         for col in _TIMES:
-            row[col] = _naive(row[col])
+            row[col] = naive_utc(row[col])
         for col in ("first_breach_date", "last_breach_date"):
             row[col] = date.fromisoformat(row[col]) if row[col] else None
         row["conversion_date"] = row["last_breach_date"]
@@ -192,7 +187,7 @@ def incident_events_table(store: IncidentStore) -> pa.Table:
         {
             "event_seq": r["seq"],
             "incident_id": r["incident_id"],
-            "at": _naive(r["at"]),
+            "at": naive_utc(r["at"]),
             "actor": r["actor"],
             "action": r["action"],
             "note": r["note"],
@@ -206,23 +201,11 @@ def incident_events_table(store: IncidentStore) -> pa.Table:
 def mirror_to_warehouse(store: IncidentStore, con: duckdb.DuckDBPyConnection) -> int:
     """Replace ops.incidents and ops.incident_events with the store's in one transaction;
     returns the incident rows. The store is the truth, so a rebuilt warehouse gets it back."""
-    tables = {"incidents": incidents_table(store), "incident_events": incident_events_table(store)}
-    for name, table in tables.items():
-        con.register(f"{name}_mirror", table)
-    try:
-        con.execute("begin")
-        try:
-            con.execute("create schema if not exists ops")
-            for name in tables:
-                con.execute(f"create or replace table ops.{name} as select * from {name}_mirror")
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-    finally:
-        for name in tables:
-            con.unregister(f"{name}_mirror")
-    return tables["incidents"].num_rows
+    incidents = incidents_table(store)
+    replace_ops_tables(
+        con, {"incidents": incidents, "incident_events": incident_events_table(store)}
+    )
+    return incidents.num_rows
 
 
 def evaluate_in_run(

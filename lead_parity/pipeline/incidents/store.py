@@ -20,12 +20,12 @@ import hashlib
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from lead_parity.pipeline.human_state import SqliteStore, from_iso, iso
 from lead_parity.pipeline.incidents.rules import SEVERITY_RANK, TAGS, Finding, Judgement, Unit
 
 STORE_FILE = "incidents.sqlite"
@@ -71,17 +71,6 @@ create table if not exists deliveries (
     unique (event_id, sink));
 create index if not exists deliveries_pending on deliveries (sink, delivered_at);
 """
-
-
-def iso(ts: datetime) -> str:
-    """Fixed-width UTC text, so text order is time order in SQLite."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_iso(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _now() -> datetime:
@@ -131,7 +120,7 @@ class Delivery:
     payload: dict
 
 
-class IncidentStore:
+class IncidentStore(SqliteStore):
     """The SQLite file at `path`; every method opens, does one short transaction, closes."""
 
     def __init__(self, path: Path) -> None:
@@ -150,29 +139,6 @@ class IncidentStore:
     @classmethod
     def in_history(cls, history_dir: Path) -> IncidentStore:
         return cls(Path(history_dir) / STORE_FILE)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            con.row_factory = sqlite3.Row
-            con.execute("pragma journal_mode = wal")
-            con.execute("pragma synchronous = full")  # a delivered mark must survive a crash
-            con.execute("pragma busy_timeout = 30000")
-            yield con
-        finally:
-            con.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as con:
-            con.execute("begin immediate")
-            try:
-                yield con
-            except BaseException:
-                con.execute("rollback")
-                raise
-            con.execute("commit")
 
     # ---- lifecycle -------------------------------------------------------------------------
 

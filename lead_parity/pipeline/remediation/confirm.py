@@ -17,13 +17,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from lead_parity.pipeline.human_state import TIMESTAMP, ops_table, replace_ops_tables
 from lead_parity.pipeline.remediation.senders import EXTERNAL_PREFIX
-from lead_parity.pipeline.remediation.store import RemediationStore, from_iso, iso
+from lead_parity.pipeline.remediation.store import RemediationStore, iso
 from lead_parity.pipeline.review_queue import QueueError, QueueStore
 from lead_parity.pipeline.review_queue.store import STORE_FILE as QUEUE_FILE
 
 SYSTEM_ACTOR = "lead-parity"
-_TS = pa.timestamp("us")
+_TS = TIMESTAMP
 QUEUE_SCHEMA = pa.schema([
     ("action_id", pa.string()), ("batch_id", pa.string()), ("conversion_id", pa.string()),
     ("lead_key", pa.string()), ("hop", pa.string()), ("root_cause", pa.string()),
@@ -40,42 +41,13 @@ ATTEMPT_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _naive(text: str | None) -> datetime | None:
-    value = from_iso(text)
-    return value.astimezone(UTC).replace(tzinfo=None) if value else None
-
-
-def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
-    # The email the vendor was addressed by (target_key) stays in SQLite: not an ops column.
-    stamps = {f.name for f in schema if f.type == _TS}
-    return pa.Table.from_pylist(
-        [{n: (_naive(r[n]) if n in stamps else r[n]) for n in schema.names} for r in rows],
-        schema=schema,
-    )
-
-
 def mirror_to_warehouse(store: RemediationStore, con: duckdb.DuckDBPyConnection) -> int:
     """Replace ops.remediation_queue and ops.remediation_attempts from the store, in one
-    transaction; returns the actions mirrored."""
-    actions = _table(store.actions(), QUEUE_SCHEMA)
-    attempts = _table(store.attempts(), ATTEMPT_SCHEMA)
-    con.register("rm_actions", actions)
-    con.register("rm_attempts", attempts)
-    try:
-        con.execute("begin")
-        try:
-            con.execute("create schema if not exists ops")
-            con.execute("create or replace table ops.remediation_queue as select * from rm_actions")
-            con.execute(
-                "create or replace table ops.remediation_attempts as select * from rm_attempts"
-            )
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-    finally:
-        con.unregister("rm_actions")
-        con.unregister("rm_attempts")
+    transaction; returns the actions mirrored. The email the vendor was addressed by
+    (target_key) stays in SQLite: QUEUE_SCHEMA does not name it."""
+    actions = ops_table(store.actions(), QUEUE_SCHEMA)
+    attempts = ops_table(store.attempts(), ATTEMPT_SCHEMA)
+    replace_ops_tables(con, {"remediation_queue": actions, "remediation_attempts": attempts})
     return actions.num_rows
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lead_parity.pipeline.human_state import connect, from_iso, iso, transaction
+
 STORE_FILE = "remediation.sqlite"
 STATUSES = ("proposed", "approved", "rejected", "sent", "confirmed", "failed")
 # Unseen by this many pipeline runs after it was sent, an action has failed.
@@ -46,17 +48,6 @@ create index if not exists actions_batch on actions (batch_id, status);
 
 class RemediationError(ValueError):
     """A person's command cannot be applied; the message says why in one line."""
-
-
-def iso(ts: datetime) -> str:
-    """Fixed-width UTC text, so text order is time order in SQLite."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_iso(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def action_id_for(conversion_id: str, hop: str) -> str:
@@ -119,37 +110,23 @@ class RemediationStore:
             # Reads and the sender's per-request marks: one kept connection, not an open and a
             # checkpoint-on-close each time.
             if self._shared is None:
-                self._shared = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                self._shared.row_factory = sqlite3.Row
-                self._shared.execute("pragma journal_mode = wal")
-                self._shared.execute("pragma synchronous = normal")
-                self._shared.execute("pragma busy_timeout = 30000")
+                self._shared = connect(self.path, synchronous="normal")
             yield self._shared
             return
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        # A decision acknowledged to a person must survive a power cut. The sender's
+        # bookkeeping (above) survives a crashed process either way (WAL); losing its last
+        # marks to a power cut is safe: an unmarked HubSpot upsert is idempotent, and a
+        # ticket is always looked up before it is created.
+        con = connect(self.path, synchronous="full")
         try:
-            con.row_factory = sqlite3.Row
-            con.execute("pragma journal_mode = wal")
-            # A decision acknowledged to a person must survive a power cut. The sender's
-            # bookkeeping (above) survives a crashed process either way (WAL); losing its last
-            # marks to a power cut is safe: an unmarked HubSpot upsert is idempotent, and a
-            # ticket is always looked up before it is created.
-            con.execute("pragma synchronous = full")
-            con.execute("pragma busy_timeout = 30000")
             yield con
         finally:
             con.close()
 
     @contextmanager
     def _tx(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
-        with self._connect(durable) as con:
-            con.execute("begin immediate")
-            try:
-                yield con
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
+        with self._connect(durable) as con, transaction(con):
+            yield con
 
     # ---- planning and people's decisions ---------------------------------------------------
 

@@ -10,20 +10,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from lead_parity.contract import Contract
+from lead_parity.pipeline.human_state import TIMESTAMP, ops_table, replace_ops_tables
 from lead_parity.pipeline.incidents.sinks import DeliverySettings
 from lead_parity.pipeline.review_queue.evidence import read_evidence
 from lead_parity.pipeline.review_queue.notify import QueueDelivery, deliver, queue_sink_names
 from lead_parity.pipeline.review_queue.settings import settings_for
-from lead_parity.pipeline.review_queue.store import ApplyResult, QueueStore, from_iso
+from lead_parity.pipeline.review_queue.store import ApplyResult, QueueStore
 
-_TS = pa.timestamp("us")
+_TS = TIMESTAMP
 ITEM_SCHEMA = pa.schema([
     ("item_id", pa.string()), ("kind", pa.string()), ("conversion_id", pa.string()),
     ("opened_at", _TS), ("due_at", _TS), ("state", pa.string()), ("claimed_by", pa.string()),
@@ -39,40 +40,13 @@ ACTION_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _naive(text: str | None) -> datetime | None:
-    value = from_iso(text)
-    return value.astimezone(UTC).replace(tzinfo=None) if value else None
-
-
-def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
-    stamps = {f.name for f in schema if f.type == _TS}
-    return pa.Table.from_pylist(
-        [{n: (_naive(r[n]) if n in stamps else r[n]) for n in schema.names} for r in rows],
-        schema=schema,
-    )
-
-
 def mirror_to_warehouse(store: QueueStore, con: duckdb.DuckDBPyConnection) -> int:
     """Replace ops.review_queue and ops.review_queue_actions from the store; returns items."""
-    items = _table(store.items(), ITEM_SCHEMA)
-    actions = _table(store.actions(), ACTION_SCHEMA)
-    con.register("rq_items", items)
-    con.register("rq_actions", actions)
-    try:
-        con.execute("begin")
-        try:
-            con.execute("create schema if not exists ops")
-            con.execute("create or replace table ops.review_queue as select * from rq_items")
-            con.execute(
-                "create or replace table ops.review_queue_actions as select * from rq_actions"
-            )
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-    finally:
-        con.unregister("rq_items")
-        con.unregister("rq_actions")
+    items = ops_table(store.items(), ITEM_SCHEMA)
+    replace_ops_tables(
+        con,
+        {"review_queue": items, "review_queue_actions": ops_table(store.actions(), ACTION_SCHEMA)},
+    )
     return items.num_rows
 
 

@@ -13,12 +13,12 @@ import hashlib
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from lead_parity.pipeline.human_state import SqliteStore, from_iso, iso
 from lead_parity.pipeline.review_queue.evidence import Evidence
 from lead_parity.pipeline.review_queue.settings import DUE_AFTER_S, REACHED, RESOLUTIONS
 
@@ -55,17 +55,6 @@ class QueueError(ValueError):
     """A person's action cannot be applied; the message says why in one line."""
 
 
-def iso(ts: datetime) -> str:
-    """Fixed-width UTC text, so text order is time order in SQLite."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_iso(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
 def item_id_for(kind: str, conversion_id: str) -> str:
     """Short and stable: the same (kind, conversion_id) has the same id in every run."""
     return "rq_" + hashlib.sha256(f"{kind}|{conversion_id}".encode()).hexdigest()[:10]
@@ -94,7 +83,7 @@ class ApplyResult:
         )
 
 
-class QueueStore:
+class QueueStore(SqliteStore):
     """The SQLite file at `path`."""
 
     def __init__(self, path: Path, *, create: bool = True) -> None:
@@ -108,29 +97,6 @@ class QueueStore:
     @classmethod
     def in_history(cls, history_dir: Path, *, create: bool = True) -> QueueStore:
         return cls(Path(history_dir) / STORE_FILE, create=create)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            con.row_factory = sqlite3.Row
-            con.execute("pragma journal_mode = wal")
-            con.execute("pragma synchronous = full")  # an acknowledged claim must survive a crash
-            con.execute("pragma busy_timeout = 30000")
-            yield con
-        finally:
-            con.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as con:
-            con.execute("begin immediate")
-            try:
-                yield con
-            except BaseException:
-                con.execute("rollback")
-                raise
-            con.execute("commit")
 
     # ---- the run -------------------------------------------------------------------------
 
