@@ -3,27 +3,12 @@ destination writes them (docs/warehouse-inputs.md)."""
 
 from __future__ import annotations
 
-from lead_parity.pipeline.ingest.warehouse.fivetran_zendesk import user_records
 from lead_parity.pipeline.ingest.warehouse.records import Records, obj, records
 from lead_parity.pipeline.ingest.warehouse.tables import LoaderTables, Table
+from lead_parity.pipeline.ingest.warehouse.zendesk_records import ticket_record, user_records
 
 KIND = "airbyte_zendesk"
 SYNC = ("_airbyte_extracted_at", "_airbyte_emitted_at")
-
-
-def _ticket(t: Table) -> str:
-    return obj(
-        [
-            ("id", t.col("id", "t")),
-            ("created_at", t.ts("created_at", "t")),
-            ("updated_at", t.ts("updated_at", "t")),
-            ("requester_id", t.col("requester_id", "t")),
-            ("assignee_id", t.col("assignee_id", "t")),
-            ("external_id", t.col("external_id", "t")),
-            ("status", t.col("status", "t")),
-            ("via", t.json("via", "t")),
-        ]
-    )
 
 
 def _metric_set(m: Table) -> str:
@@ -41,8 +26,9 @@ def source_records(tables: LoaderTables, source: str) -> dict[str, list[Records]
     tickets.require("id", "created_at")
     metrics = tables.table("ticket_metrics")
     metrics.require("ticket_id")
+    ticket = ticket_record(tickets, tickets.json("via", "t"))
     return {
-        "tickets": [records(KIND, tickets, _ticket(tickets), order=SYNC)],
+        "tickets": [records(KIND, tickets, ticket, order=SYNC)],
         "users": [user_records(KIND, tables.table("users"), SYNC)],
         "metric_sets": [records(KIND, metrics, _metric_set(metrics), order=SYNC)],
     }

@@ -10,37 +10,10 @@ from __future__ import annotations
 
 from lead_parity.pipeline.ingest.warehouse.records import Records, obj, records
 from lead_parity.pipeline.ingest.warehouse.tables import LoaderTables, Table
+from lead_parity.pipeline.ingest.warehouse.zendesk_records import ticket_record, user_records
 
 KIND = "fivetran_zendesk"
 SYNC = ("_fivetran_synced",)
-
-
-def _ticket(t: Table) -> str:
-    return obj(
-        [
-            ("id", t.col("id", "t")),
-            ("created_at", t.ts("created_at", "t")),
-            ("updated_at", t.ts("updated_at", "t")),
-            ("requester_id", t.col("requester_id", "t")),
-            ("assignee_id", t.col("assignee_id", "t")),
-            ("external_id", t.col("external_id", "t")),
-            ("status", t.col("status", "t")),
-            ("via", obj([("channel", t.col("via_channel", "t"))])),
-        ]
-    )
-
-
-def user_records(kind: str, u: Table, sync: tuple[str, ...]) -> Records:
-    u.require("id")
-    rec = obj(
-        [
-            ("id", u.col("id", "t")),
-            ("email", u.col("email", "t")),
-            ("name", u.col("name", "t")),
-            ("updated_at", u.ts("updated_at", "t")),
-        ]
-    )
-    return records(kind, u, rec, order=sync)
 
 
 def _first_assignments(h: Table) -> Records:
@@ -67,8 +40,9 @@ def _first_assignments(h: Table) -> Records:
 def source_records(tables: LoaderTables, source: str) -> dict[str, list[Records]]:
     ticket = tables.table("ticket")
     ticket.require("id", "created_at")
+    via = obj([("channel", ticket.col("via_channel", "t"))])
     return {
-        "tickets": [records(KIND, ticket, _ticket(ticket), order=SYNC)],
+        "tickets": [records(KIND, ticket, ticket_record(ticket, via), order=SYNC)],
         "users": [user_records(KIND, tables.table("user"), SYNC)],
         "metric_sets": [_first_assignments(tables.table("ticket_field_history"))],
     }
