@@ -459,6 +459,10 @@ class WebhookSink(Sink):
             for key in ("by", "note", "campaign"):
                 if event.get(key):
                     body[key] = event[key]
+        return self.signed(body)
+
+    def signed(self, body: dict) -> tuple[bytes, dict[str, str]]:
+        """The body as compact JSON and both signature headers (every webhook event alike)."""
         raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
         headers = {}
         if self._secret:

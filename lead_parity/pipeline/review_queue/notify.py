@@ -18,16 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lead_parity.pipeline.incidents.sinks import (
-    SIGNATURE_HEADER,
-    TIMESTAMPED_SIGNATURE_HEADER,
     DeliverySettings,
     SinkConfigError,
     SlackSink,
     WebhookSink,
     _slack,
     _valid_url,
-    sign,
-    sign_timestamped,
 )
 from lead_parity.pipeline.review_queue.store import QueueStore
 
@@ -92,14 +88,8 @@ class QueueSlackSink(SlackSink):
 
 class QueueWebhookSink(WebhookSink):
     def render(self, event: dict) -> tuple[bytes, dict[str, str]]:
-        body = {**event, "event_type": EVENT_TYPES[event["kind"]]}
-        raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-        headers = {}
-        if self._secret:
-            # The same two signatures as incident webhooks: receivers verify both the same way.
-            headers[TIMESTAMPED_SIGNATURE_HEADER] = sign_timestamped(raw, self._secret)
-            headers[SIGNATURE_HEADER] = "sha256=" + sign(raw, self._secret)
-        return raw, headers
+        # The same two signatures as incident webhooks: receivers verify both the same way.
+        return self.signed({**event, "event_type": EVENT_TYPES[event["kind"]]})
 
 
 def slack_url_for(recipient: str, env: Mapping[str, str]) -> tuple[str, str]:
