@@ -162,13 +162,23 @@ class CountingRetry(Retry):
     along so the count covers the whole request, and every request of the client.
     """
 
-    def __init__(self, *args: Any, ledger: RetryLedger | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        ledger: RetryLedger | None = None,
+        label: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`label`: what the retry log names instead of the request's method and path, for a
+        destination whose URL is itself a secret (a Slack webhook, a PagerDuty routing URL)."""
         super().__init__(*args, **kwargs)
         self.ledger = ledger if ledger is not None else RetryLedger()
+        self.label = label
 
     def new(self, **kw: Any) -> CountingRetry:
         retry = super().new(**kw)
         retry.ledger = self.ledger
+        retry.label = self.label
         return retry
 
     def increment(
@@ -178,16 +188,17 @@ class CountingRetry(Retry):
         reason = (
             f"HTTP {response.status}"
             if response is not None and response.status
+            # urllib3's own class (ReadTimeoutError, NewConnectionError): says which phase failed
             else (type(error).__name__ if error is not None else "unknown")
         )
         self.ledger.record(reason)
-        log.warning(
-            "retrying %s %s after %s (attempt %d)",
-            method,
-            _path_only(url),
-            reason,
-            len(retry.history) + 1,
-        )
+        attempt = len(retry.history) + 1
+        if self.label:
+            log.warning("%s: retrying after %s (attempt %d)", self.label, reason, attempt)
+        else:
+            log.warning(
+                "retrying %s %s after %s (attempt %d)", method, _path_only(url), reason, attempt
+            )
         return retry
 
     def sleep(self, response=None) -> None:  # noqa: ANN001 - urllib3's signature
@@ -369,10 +380,11 @@ class HttpClient:
                     f"{s.request_deadline_s:g} s request deadline"
                 ) from None
             except requests.RequestException as exc:
+                tries = self.ledger.retries - retries_before + 1
                 raise TransportError(
                     self._redact(
                         f"{self.service} {method} {path}: no usable response after "
-                        f"{self.ledger.retries - retries_before + 1} attempt(s): {_describe(exc)}"
+                        f"{tries} attempt(s): {describe_error(exc)}"
                     )
                 ) from None
             finally:
@@ -473,19 +485,21 @@ def _read_body(
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         if time.monotonic() >= deadline:
             return bytes(buf), _PAST_DEADLINE
-        return bytes(buf), f"body cut short after {len(buf)} bytes ({_describe(exc)})"
+        return bytes(buf), f"body cut short after {len(buf)} bytes ({describe_error(exc)})"
     return bytes(buf), None
 
 
-def _describe(exc: BaseException) -> str:
-    # Walk to the root cause: requests wraps urllib3 which wraps the socket error.
+def describe_error(exc: BaseException) -> str:
+    """Name the root cause of a transport failure; never its text (it names the URL)."""
     seen = exc
-    while True:
-        inner = getattr(seen, "reason", None) or seen.__context__
+    for _ in range(10):
+        inner = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
         if inner is None or inner is seen or not isinstance(inner, BaseException):
             break
         seen = inner
     name = type(seen).__name__
-    if isinstance(seen, (TimeoutError, urllib3.exceptions.TimeoutError)):
+    if isinstance(seen, (TimeoutError, urllib3.exceptions.TimeoutError, requests.Timeout)):
         return f"{name} (timed out)"
+    if isinstance(seen, ConnectionRefusedError | urllib3.exceptions.NewConnectionError):
+        return f"{name} (connection refused)"
     return name

@@ -6,9 +6,10 @@ after a lost response sends again. Secrets (routing key, webhook URLs, signing s
 reach a log line or an error text: we log the sink's name only, and redact known secrets from
 anything a server answered or urllib3 logs.
 
-Why not `lead_parity.pipeline.http_client`: it logs request paths (a Slack webhook's path *is* its
-secret), sends JSON it serialises itself (we must sign the exact bytes) and takes no per-request
-headers. Retries use the same urllib3 `Retry` on a requests session.
+Why not `lead_parity.pipeline.http_client.HttpClient`: it sends JSON it serialises itself (we must
+sign the exact bytes) and reads every answer as JSON (Slack answers `ok`). The retry policy is
+the same class (`CountingRetry`, labelled with the sink's name because a Slack webhook's path *is*
+its secret), and transport failures are named by the same `describe_error`.
 """
 
 from __future__ import annotations
@@ -26,12 +27,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from lead_parity.pipeline.env_numbers import numbers_from_env
-from lead_parity.pipeline.http_client import RETRY_VARIABLES
+from lead_parity.pipeline.http_client import RETRY_VARIABLES, CountingRetry, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -135,53 +134,7 @@ def url_secrets(url: str) -> set[str]:
     return found
 
 
-def describe_error(exc: BaseException) -> str:
-    """Name the root cause of a transport failure; never its text (it names the URL)."""
-    seen = exc
-    for _ in range(10):
-        inner = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
-        if inner is None or inner is seen or not isinstance(inner, BaseException):
-            break
-        seen = inner
-    name = type(seen).__name__
-    if isinstance(seen, (TimeoutError, urllib3.exceptions.TimeoutError, requests.Timeout)):
-        return f"{name} (timed out)"
-    if isinstance(seen, ConnectionRefusedError | urllib3.exceptions.NewConnectionError):
-        return f"{name} (connection refused)"
-    return name
-
-
 # ---- HTTP ---------------------------------------------------------------------------------
-
-
-class _SinkRetry(Retry):
-    """urllib3 Retry that logs the sink's name and the reason, never the URL."""
-
-    sink_name = "sink"
-
-    def new(self, **kw: Any) -> _SinkRetry:
-        retry = super().new(**kw)
-        retry.sink_name = self.sink_name
-        return retry
-
-    def increment(
-        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
-    ):  # noqa: ANN001 - urllib3's signature
-        retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        reason = (
-            f"HTTP {response.status}"
-            if response is not None and response.status
-            else describe_error(error)
-            if error is not None
-            else "unknown"
-        )
-        log.warning(
-            "incident sink %s: retrying after %s (attempt %d)",
-            self.sink_name,
-            reason,
-            len(retry.history) + 1,
-        )
-        return retry
 
 
 @dataclass(frozen=True)
@@ -197,7 +150,8 @@ def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
 
 
 def _session(sink_name: str, settings: DeliverySettings) -> requests.Session:
-    retry = _SinkRetry(
+    retry = CountingRetry(
+        label=f"incident sink {sink_name}",
         total=max(settings.max_attempts - 1, 0),
         connect=None,
         read=None,
@@ -213,7 +167,6 @@ def _session(sink_name: str, settings: DeliverySettings) -> requests.Session:
         retry_after_max=settings.retry_after_max_s,
         raise_on_status=False,
     )
-    retry.sink_name = sink_name
     session = requests.Session()
     # Proxies still come from HTTPS_PROXY; an explicit (no-op) auth keeps requests from
     # attaching ~/.netrc credentials to a URL that should carry none.
