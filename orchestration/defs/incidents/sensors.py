@@ -22,6 +22,7 @@ import dagster as dg
 from lead_parity.pipeline.incidents import IncidentStore, policy_of
 from lead_parity.pipeline.incidents.sinks import configured_sink_names
 from lead_parity.pipeline.incidents.store import STORE_FILE
+from orchestration.defs.in_flight import run_in_flight
 from orchestration.defs.incidents.jobs import incident_delivery_job, incident_escalation_job
 from orchestration.defs.resources import LeadParityConfig
 
@@ -30,12 +31,6 @@ MONITORED_KEYS = (
     dg.AssetKey("published_snapshot"),
     dg.AssetKey("fct_hop_parity_daily"),
 )
-ACTIVE = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 def _newest(
@@ -63,13 +58,6 @@ def _store(lead_parity: LeadParityConfig) -> IncidentStore | None:
     return IncidentStore.in_history(history) if (history / STORE_FILE).is_file() else None
 
 
-def _active(context: dg.SensorEvaluationContext, job_name: str) -> bool:
-    runs = context.instance.get_runs(
-        filters=dg.RunsFilter(job_name=job_name, statuses=ACTIVE), limit=1
-    )
-    return bool(runs)
-
-
 def build_incident_outbox_sensor(
     *,
     name: str = "incident_outbox_sensor",
@@ -87,7 +75,7 @@ def build_incident_outbox_sensor(
     )
     def _sensor(context: dg.SensorEvaluationContext, lead_parity: LeadParityConfig):
         cursor = json.loads(context.cursor) if context.cursor else {}
-        if _active(context, incident_delivery_job.name):
+        if run_in_flight(context, incident_delivery_job.name):
             return dg.SkipReason("a delivery run is queued or in progress")
         newest, run_id = _newest(context, monitored_keys, cursor)
         context.update_cursor(json.dumps({**cursor, **newest}, sort_keys=True))

@@ -12,15 +12,9 @@ import dagster as dg
 
 from lead_parity.pipeline.remediation import RemediationStore
 from lead_parity.pipeline.remediation.store import STORE_FILE
+from orchestration.defs.in_flight import run_in_flight
 from orchestration.defs.remediation.jobs import remediation_job
 from orchestration.defs.resources import LeadParityConfig
-
-ACTIVE = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 def build_remediation_sensor(
@@ -41,10 +35,7 @@ def build_remediation_sensor(
         history = lead_parity.paths().history
         if not (history / STORE_FILE).is_file():
             return dg.SkipReason("no remediation planned yet")
-        active = context.instance.get_runs(
-            filters=dg.RunsFilter(job_name=remediation_job.name, statuses=ACTIVE), limit=1
-        )
-        if active:
+        if run_in_flight(context, remediation_job.name):
             return dg.SkipReason("a remediation run is queued or in progress")
         store = RemediationStore.in_history(history)
         batches = store.approved_batches()
