@@ -104,7 +104,7 @@ def execute_pipeline(
 ) -> RunOutcome:
     """Execute the pipeline job with `params` as run config; never raises for a failed step."""
     from orchestration.definitions import defs
-    from orchestration.defs.resources import WRITER_LANE_TAG, lane_key
+    from orchestration.defs.resources import AS_OF_TAG, WRITER_LANE_TAG, lane_key
 
     job = defs.resolve_job_def(job_name_for(params, live))
     with _instance() as instance:
@@ -112,7 +112,8 @@ def execute_pipeline(
             instance=instance,
             raise_on_error=False,
             run_config=params.run_config(verbose=verbose),
-            tags={WRITER_LANE_TAG: lane_key(params.warehouse)},
+            # The same as_of tag a schedule's run carries: the Runs page filters by day.
+            tags={WRITER_LANE_TAG: lane_key(params.warehouse), AS_OF_TAG: params.as_of_text},
         )
         outcome = RunOutcome(success=result.success, run_id=result.run_id)
         run_failure = None

@@ -15,7 +15,7 @@ import dagster as dg
 
 from orchestration.defs.ingest.live import GROUP as LIVE_GROUP
 from orchestration.defs.quality import quality_checks, telemetry_checks
-from orchestration.defs.resources import writer_lane_tags
+from orchestration.defs.resources import AS_OF_TAG, writer_lane_tags
 from orchestration.defs.transform.assets import lead_parity_dbt_models
 
 PIPELINE_JOB_NAME = "lead_parity_job"
@@ -82,7 +82,7 @@ def build_schedule(name: str, env: Mapping[str, str] = os.environ) -> dg.Schedul
         return dg.RunRequest(
             run_key=f"{name}:{as_of}",
             run_config={"resources": {"lead_parity": {"config": {"as_of": as_of}}}},
-            tags={"lead_parity/as_of": as_of},
+            tags={AS_OF_TAG: as_of},
         )
 
     status = (

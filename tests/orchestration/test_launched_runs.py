@@ -69,6 +69,7 @@ def test_a_run_launched_through_graphql_succeeds_with_the_launchpads_config(dev,
     )["runOrError"]
     tags = {t["key"]: t["value"] for t in run["tags"]}
     assert tags[LANE_TAG] == str(dev["warehouse"].resolve())  # the code location's lane
+    assert tags["lead_parity/as_of"] == AS_OF  # named at setup: the Runs page filters by it
 
 
 def test_two_runs_on_one_warehouse_queue_instead_of_failing(dev):

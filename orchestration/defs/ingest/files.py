@@ -97,6 +97,8 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
         for gone in result.files_missing:
             context.log.warning(f"{source}: {gone} is gone from the input; its records are kept")
         common = {
+            # The run's unit of work is its as_of (docs/dagster.md, "The unit of work").
+            "as_of": lead_parity.as_of_datetime().isoformat(),
             "input_kind": spec.kind,
             "source_present": result.is_present,
             "files": result.files,

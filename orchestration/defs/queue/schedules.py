@@ -20,7 +20,7 @@ import dagster as dg
 from orchestration.defs.ingest.live import GROUP as LIVE_GROUP
 from orchestration.defs.quality import quality_checks
 from orchestration.defs.queue.assets import REVIEW_QUEUE_KEY
-from orchestration.defs.resources import writer_lane_tags
+from orchestration.defs.resources import AS_OF_TAG, writer_lane_tags
 from orchestration.defs.transform.assets import lead_parity_dbt_models
 
 QUEUE_JOB_NAME = "review_queue_job"
@@ -55,7 +55,7 @@ def build_queue_schedule(env: Mapping[str, str] = os.environ) -> dg.ScheduleDefi
         return dg.RunRequest(
             run_key=f"{QUEUE_SCHEDULE_NAME}:{as_of}",
             run_config={"resources": {"lead_parity": {"config": {"as_of": as_of}}}},
-            tags={"lead_parity/as_of": as_of},
+            tags={AS_OF_TAG: as_of},
         )
 
     return dg.ScheduleDefinition(
