@@ -3,7 +3,7 @@ warning when the input looks stale for the run's as_of."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 
@@ -13,7 +13,9 @@ from lead_parity.pipeline.paths import RunPaths
 STALE_AFTER = timedelta(days=1)
 
 
-def slo_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+def hop_slo_status(con: duckdb.DuckDBPyConnection, since: date | None = None) -> list[dict]:
+    """Per hop in chain order: final days, breached final days, dropped and expected on final
+    days, provisional days. The one place a run's SLO verdict is read (CLI and dashboard)."""
     # A day is final at a hop once nothing of that day is pending there (SPEC section 9).
     rows = rows_or_empty(
         con,
@@ -25,14 +27,22 @@ def slo_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
                sum(expected) filter (where pending = 0) as expected,
                count(*) filter (where pending > 0) as provisional_days
         from marts.fct_hop_parity_daily_totals
-        where coverage = 'covered'
+        where coverage = 'covered' and conversion_date >= ?
         group by hop
         order by hop_order
         """,
+        [since or date.min],
     )
+    keys = ("hop", "hop_order", "final_days", "breached_days", "dropped", "expected",
+            "provisional_days")  # fmt: skip
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def slo_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = hop_slo_status(con)
     if not rows:
         return []
-    breached = [r[0] for r in rows if r[3]]
+    breached = [r["hop"] for r in rows if r["breached_days"]]
     head = (
         f"parity SLO BREACHED at {len(breached)} of {len(rows)} hops ({', '.join(breached)})"
         if breached
@@ -40,35 +50,48 @@ def slo_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     )
     columns = f"{'final days':>11}{'breached':>10}{'dropped':>10}{'expected':>10}{'rate':>8}"
     lines = [head, f"  {'hop':<20}{columns}"]
-    for hop, _, final_days, breached_days, dropped, expected, provisional in rows:
+    for r in rows:
+        dropped, expected, provisional = r["dropped"], r["expected"], r["provisional_days"]
         rate = f"{100 * dropped / expected:.2f}%" if expected else "-"
         note = f"  (+{provisional} provisional)" if provisional else ""
         lines.append(
-            f"  {hop:<20}{final_days:>11}{breached_days:>10}{dropped or 0:>10,}"
+            f"  {r['hop']:<20}{r['final_days']:>11}{r['breached_days']:>10}{dropped or 0:>10,}"
             f"{expected or 0:>10,}{rate:>8}{note}"
         )
     return lines
 
 
-def fix_first_lines(con: duckdb.DuckDBPyConnection, limit: int = 3) -> list[str]:
+def fix_first(
+    con: duckdb.DuckDBPyConnection, limit: int | None = 3, since: date | None = None
+) -> list[dict]:
+    """(hop, cause) groups of dropped conversions ranked by revenue at risk: what to fix first.
+    `limit` None gives every group."""
     rows = rows_or_empty(
         con,
         """
         select dropped_at_hop, root_cause, count(*) as dropped, min(owner) as owner,
                coalesce(sum(value_usd), 0) as at_risk
         from marts.rpt_dropped_leads
+        where cast(converted_at as date) >= ?
         group by dropped_at_hop, root_cause
-        order by at_risk desc, dropped desc
+        order by at_risk desc, dropped desc, dropped_at_hop, root_cause
         limit ?
         """,
-        [limit],
+        [since or date.min, limit if limit is not None else 2**62],
     )
+    keys = ("hop", "cause", "dropped", "owner", "at_risk")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def fix_first_lines(con: duckdb.DuckDBPyConnection, limit: int = 3) -> list[str]:
+    rows = fix_first(con, limit)
     if not rows:
         return []
     lines = ["what to fix first (by revenue at risk):"]
-    for i, (hop, cause, dropped, owner, at_risk) in enumerate(rows, 1):
+    for i, r in enumerate(rows, 1):
         lines.append(
-            f"  {i}. {hop} / {cause}: {dropped:,} dropped, ${at_risk:,.0f} at risk, owner {owner}"
+            f"  {i}. {r['hop']} / {r['cause']}: {r['dropped']:,} dropped, "
+            f"${r['at_risk']:,.0f} at risk, owner {r['owner']}"
         )
     return lines
 

@@ -169,6 +169,63 @@ OTHER_MARTS_SQL = [
     from conv where root_cause = 'integration_failure' group by all
     """,
     """
+    create table marts.fct_parity_budget_daily as
+    with final_days as (
+        select conversion_date as budget_date, hop, cast(expected as bigint) as expected,
+            cast(dropped as bigint) as dropped
+        from marts.fct_hop_parity_daily_totals where pending = 0
+    ),
+    windowed as (
+        select *, cast(sum(expected) over w3 as bigint) as expected_3d,
+            cast(sum(dropped) over w3 as bigint) as dropped_3d,
+            cast(sum(expected) over w28 as bigint) as expected_28d,
+            cast(sum(dropped) over w28 as bigint) as dropped_28d
+        from final_days
+        window
+            w3 as (partition by hop order by budget_date
+                range between interval 2 days preceding and current row),
+            w28 as (partition by hop order by budget_date
+                range between interval 27 days preceding and current row)
+    ),
+    rated as (
+        select *,
+            case when expected > 0 then dropped / expected / 0.01 end as burn_rate_1d,
+            case when expected_3d > 0 then dropped_3d / expected_3d / 0.01 end as burn_rate_3d,
+            case when expected_28d > 0 then dropped_28d / expected_28d / 0.01 end
+                as burn_rate_28d
+        from windowed
+    )
+    select budget_date, hop, expected, dropped, expected_3d, dropped_3d, expected_28d,
+        dropped_28d, 0.01 * expected_28d as error_budget,
+        0.01 * expected_28d - dropped_28d as budget_remaining,
+        case when expected_28d > 0 then 100 * (1 - dropped_28d / (0.01 * expected_28d)) end
+            as budget_remaining_pct,
+        burn_rate_1d, burn_rate_3d, burn_rate_28d,
+        case when burn_rate_1d >= 14.4 then 'page'
+            when burn_rate_3d >= 2 and burn_rate_1d >= 1 then 'ticket' end as burn_alert,
+        expected_28d > 0 and dropped_28d >= 0.01 * expected_28d as is_budget_exhausted
+    from rated
+    """,
+    """
+    create table ops.review_queue as
+    select 'rq_' || left(md5(conversion_id), 10) as item_id,
+        'high_intent_unassigned' as kind, conversion_id,
+        converted_at + interval 2 hours as opened_at,
+        converted_at + interval 150 minutes as due_at,
+        case hash(conversion_id) % 3 when 0 then 'done' when 1 then 'claimed' else 'open' end
+            as state,
+        case when hash(conversion_id) % 3 = 1 then 'alice' end as claimed_by,
+        case when hash(conversion_id) % 3 = 0 then 'handled' end as resolution,
+        null::timestamp as escalated_at, owner, 'cro' as escalation_owner,
+        dropped_at_hop as hop, conversion_type, origin, cast(intent_score as double)
+            as intent_score,
+        'no owner 2 h after converting' as evidence, null::timestamp as claimed_at,
+        null::timestamp as closed_at, null::varchar as closed_by, null::varchar as note,
+        timestamp '2026-10-12 10:00:00' as first_seen_at, 'message' as notified
+    from conv
+    where status = 'dropped' and dropped_at_hop like '%assignment' and intent_score >= 80
+    """,
+    """
     create table ops.quarantined_records as
     select 'segment' as source, 'segment/day1.jsonl' as file, 3 as position,
         'messages' as entity, 'not JSON' as reason, '{oops' as raw

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -22,10 +22,19 @@ from lead_parity.pipeline.publish import (
     resolve_snapshot,
 )
 from lead_parity.readers.csv_export import safe_csv_bytes
-from lead_parity.readers.dashboard import charts
+from lead_parity.readers.dashboard import charts, headline, queries
+from lead_parity.readers.dashboard.formats import table
 from lead_parity.readers.report import data
 
 PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
+HERE = Path(__file__).parent
+INCIDENTS_PAGE = HERE / "incidents.py"
+HOP_PARAM = "hop"  # ?hop=crm opens the dropped-leads list filtered to that hop
+# Pages beside the overview, each a script of its own in this folder: (file, title, url path).
+PAGES = [
+    ("work_queue.py", "Work queue", "work-queue"),
+    ("incidents.py", "Incidents", "incidents"),
+]
 
 
 def _published_dir() -> Path:
@@ -41,6 +50,13 @@ def load(version: str, name: str, since: date | None = None, **kwargs) -> pd.Dat
     with open_snapshot(Path(version)) as con:
         fn = getattr(data, name)
         return fn(con) if since is None else fn(con, since, **kwargs)
+
+
+@st.cache_data(ttl=600, max_entries=256, show_spinner=False)
+def load_dashboard(version: str, name: str, **kwargs):
+    """One query of the dashboard's own (queries.py), cached per snapshot version."""
+    with open_snapshot(Path(version)) as con:
+        return getattr(queries, name)(con, **kwargs)
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner=False)
@@ -92,6 +108,12 @@ def _funnel(version: str, ctx: dict) -> None:
             st.altair_chart(charts.funnel(rows, ctx["hops"]), width="stretch")
 
 
+def _show_hop(hop: str) -> None:
+    """Drill-down: the dropped-leads list below shows this hop only (and the URL says so)."""
+    st.session_state["f_hop"] = [hop]
+    st.query_params[HOP_PARAM] = hop
+
+
 def _parity(version: str, ctx: dict) -> None:
     st.subheader("Daily parity per hop")
     frame = load(version, "daily_parity", ctx["period"].since)
@@ -99,7 +121,28 @@ def _parity(version: str, ctx: dict) -> None:
         st.info("No parity figures in this period.")
         return
     limit = ctx["thresholds"]["parity_discrepancy_pct"]
-    st.altair_chart(charts.daily_parity(frame, limit, ctx["hops"]), width="stretch")
+    hops = [h for h in ctx["hops"] if h in set(frame["hop"])]
+    hops += sorted(set(frame["hop"]) - set(hops))
+    droppable = set(ctx["choices"]["dropped_at_hop"])
+    with st.container(key="parity_small_multiples"):
+        for row_start in range(0, len(hops), 3):
+            cols = st.columns(3)
+            for offset, (col, hop) in enumerate(
+                zip(cols, hops[row_start : row_start + 3], strict=False)
+            ):
+                with col, st.container(key=f"parity_{hop}"):
+                    st.markdown(f"**{hop}**")
+                    rows = frame[frame["hop"] == hop]
+                    chart = charts.hop_parity(rows, limit, hop, row_start + offset)
+                    st.altair_chart(chart, width="stretch")
+                    if hop in droppable:
+                        st.button(
+                            f"Dropped leads at {hop}",
+                            key=f"drill_{hop}",
+                            on_click=_show_hop,
+                            args=(hop,),
+                            help="Filter the dropped-leads list below to this hop",
+                        )
 
 
 def _latency(version: str, ctx: dict) -> None:
@@ -116,6 +159,15 @@ def _latency(version: str, ctx: dict) -> None:
         frame = frame[frame["conversion_type"] == choice]
     slo = ctx["thresholds"]["median_assignment_latency_s"] / 60.0
     st.altair_chart(charts.latency(frame, slo), width="stretch")
+
+
+def _budget(version: str, ctx: dict) -> None:
+    st.subheader("Error budget left per hop")
+    frame = load_dashboard(version, "budget_daily", since=ctx["period"].since)
+    if frame.empty:
+        st.info("No final days with an error budget in this period.")
+        return
+    st.altair_chart(charts.budget(frame, ctx["hops"]), width="stretch")
 
 
 def _causes(version: str, ctx: dict) -> None:
@@ -142,14 +194,14 @@ def _dead_letters(version: str, ctx: dict) -> None:
         st.info("No dead letters in this period.")
         return
     st.altair_chart(charts.dead_letters(frame), width="stretch")
-    st.dataframe(load(version, "dead_letters_summary", ctx["period"].since), hide_index=True)
+    table(load(version, "dead_letters_summary", ctx["period"].since))
 
 
 def _telemetry(version: str, ctx: dict) -> None:
     """The playbook's minimum telemetry (docs/telemetry.md)."""
     since = ctx["period"].since
     st.subheader("Capture compliance (per campaign)")
-    st.dataframe(load(version, "capture_compliance", since), hide_index=True)
+    table(load(version, "capture_compliance", since))
     left, right = st.columns(2)
     with left:
         st.subheader("Vendor rate limiting (429 share)")
@@ -166,18 +218,35 @@ def _telemetry(version: str, ctx: dict) -> None:
         else:
             st.altair_chart(charts.enrichment_latency(enrichment), width="stretch")
     st.subheader("Delivery receipts per hop and destination")
-    st.dataframe(load(version, "delivery_receipts", since), hide_index=True)
+    table(load(version, "delivery_receipts", since))
     st.subheader("Revenue at risk per week vs the baseline")
-    st.dataframe(load(version, "revenue_weekly"), hide_index=True)
+    table(load(version, "revenue_weekly"))
     st.subheader("Time to detection and to handling (review queue, minutes)")
-    st.dataframe(load(version, "detection_and_handling", since), hide_index=True)
+    table(load(version, "detection_and_handling", since))
+
+
+def _hop_from_url(known: list[str]) -> None:
+    """?hop=X (repeatable) seeds the hop filter once per session; later choices win."""
+    wanted = st.query_params.get_all(HOP_PARAM)
+    if not wanted or "f_hop" in st.session_state:
+        return
+    unknown = [h for h in wanted if h not in known]
+    if unknown:
+        st.warning(f"No dropped leads at hop {', '.join(unknown)}; showing every hop.")
+    st.session_state["f_hop"] = [h for h in wanted if h in known]
 
 
 def _dropped_list(version: str, ctx: dict) -> None:
     st.subheader("Dropped leads")
     choices = ctx["choices"]
+    _hop_from_url(choices["dropped_at_hop"])
     cols = st.columns(5)
     hops = cols[0].multiselect("Hop", choices["dropped_at_hop"], key="f_hop")
+    # The URL follows the hop filter, so the filtered list can be shared as a link.
+    if hops:
+        st.query_params[HOP_PARAM] = hops
+    elif HOP_PARAM in st.query_params:
+        del st.query_params[HOP_PARAM]
     causes = cols[1].multiselect("Cause", choices["root_cause"], key="f_cause")
     origins = cols[2].multiselect("Origin", choices["origin"], key="f_origin")
     owners = cols[3].multiselect("Owner", choices["owner"], key="f_owner")
@@ -193,7 +262,7 @@ def _dropped_list(version: str, ctx: dict) -> None:
         min_intent=float(min_intent),
     )
     st.caption(f"{len(frame):,} dropped conversions match")
-    st.dataframe(frame, hide_index=True, height=360)
+    table(frame, height=360)
     st.download_button(
         "Download CSV",
         safe_csv_bytes(frame),
@@ -209,7 +278,10 @@ def _incidents(version: str) -> None:
     if frame.empty:
         st.success("No open incidents.")
     else:
-        st.dataframe(frame, hide_index=True)
+        table(frame)
+    st.page_link(
+        INCIDENTS_PAGE, label="Acknowledge or resolve an incident", icon=":material/task_alt:"
+    )
 
 
 def overview() -> None:
@@ -224,12 +296,27 @@ def overview() -> None:
     st.sidebar.caption(f"Reading the published snapshot in {published}")
     ctx = load_context(version, days)
     _header(manifest, ctx)
+    since = ctx["period"].since
+    # The verdict first: SLO and budget per hop, what is waiting on people, what to fix first.
+    headline.hop_row(
+        load_dashboard(version, "hop_headline", since=since),
+        ctx["thresholds"]["parity_discrepancy_pct"],
+    )
+    headline.waiting_row(
+        load_dashboard(version, "incident_counts"),
+        # Minute resolution keeps the cache useful while the clock moves on.
+        load_dashboard(
+            version, "queue_due", now=datetime.now(UTC).replace(second=0, microsecond=0)
+        ),
+    )
+    headline.fix_first(load_dashboard(version, "fix_first_ranking", since=since))
+    _parity(version, ctx)
     _funnel(version, ctx)
     left, right = st.columns(2)
     with left:
-        _parity(version, ctx)
-    with right:
         _latency(version, ctx)
+    with right:
+        _budget(version, ctx)
     left, right = st.columns(2)
     with left:
         _causes(version, ctx)
@@ -247,10 +334,10 @@ def overview() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Lead parity", layout="wide")
-    # The work queue is its own page: it reads and writes the review queue's SQLite store.
-    work_queue = Path(__file__).with_name("work_queue.py")
-    pages = [st.Page(overview, title="Overview", default=True),
-             st.Page(work_queue, title="Work queue", url_path="work-queue")]  # fmt: skip
+    # The work queue and incidents pages read and write their SQLite stores under history/,
+    # never the snapshot or the warehouse.
+    pages = [st.Page(overview, title="Overview", default=True)]
+    pages += [st.Page(HERE / file, title=title, url_path=path) for file, title, path in PAGES]
     st.navigation(pages).run()
 
 

@@ -70,24 +70,58 @@ def legend_html() -> str:
     return f'<div style="font-size:0.9em">{items}</div>'
 
 
-def daily_parity(frame: pd.DataFrame, threshold: float, hops: list[str]) -> alt.LayerChart:
-    """Daily discrepancy % per hop with the SLO threshold as a dashed rule."""
+def hop_parity(frame: pd.DataFrame, threshold: float, hop: str, index: int) -> alt.LayerChart:
+    """One hop's daily discrepancy % (a small multiple) with the SLO threshold as a dashed rule;
+    the y axis always reaches the threshold, so a quiet hop does not look alarming."""
     data = frame.assign(
         conversion_date=pd.to_datetime(frame["conversion_date"]),
         discrepancy_pct=frame["discrepancy_pct"].astype(float),
+        expected=frame["expected"].astype(float),
+        dropped=frame["dropped"].astype(float),
+    )
+    top = max(float(data["discrepancy_pct"].max(skipna=True) or 0.0), threshold) * 1.15
+    colour = palette.colour_for(palette.HOPS, hop, index)
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=alt.OverlayMarkDef(color=colour), color=colour)
+        .encode(
+            x=alt.X("conversion_date:T", title=None, axis=alt.Axis(format="%b %d", tickCount=4)),
+            y=alt.Y("discrepancy_pct:Q", title="discrepancy %", scale=alt.Scale(domain=[0, top])),
+            tooltip=[
+                alt.Tooltip("conversion_date:T", title="day"),
+                alt.Tooltip("expected:Q", format=",.0f"),
+                alt.Tooltip("dropped:Q", format=",.0f"),
+                alt.Tooltip("discrepancy_pct:Q", title="discrepancy %", format=".1f"),
+            ],
+        )
+    )
+    return (lines + _rule(threshold, f"SLO {threshold:g}%")).properties(height=170)
+
+
+def budget(frame: pd.DataFrame, hops: list[str]) -> alt.LayerChart:
+    """Error budget left (% of the rolling 28-day budget) per final day and hop; 0 is spent."""
+    data = frame.assign(
+        budget_date=pd.to_datetime(frame["budget_date"]),
+        budget_remaining_pct=frame["budget_remaining_pct"].astype(float),
+        burn_rate_28d=frame["burn_rate_28d"].astype(float),
     )
     keys = [h for h in hops if h in set(data["hop"])] + sorted(set(data["hop"]) - set(hops))
     lines = (
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("conversion_date:T", title=None, axis=DATE_AXIS),
-            y=alt.Y("discrepancy_pct:Q", title="discrepancy %"),
+            x=alt.X("budget_date:T", title=None, axis=DATE_AXIS),
+            y=alt.Y("budget_remaining_pct:Q", title="budget left %"),
             color=alt.Color("hop:N", scale=_scale(keys, palette.HOPS), title="hop"),
-            tooltip=["conversion_date:T", "hop", "expected", "dropped", "discrepancy_pct"],
+            tooltip=[
+                alt.Tooltip("budget_date:T", title="final day"),
+                "hop",
+                alt.Tooltip("budget_remaining_pct:Q", title="budget left %", format=".1f"),
+                alt.Tooltip("burn_rate_28d:Q", title="28-day burn", format=".2f"),
+            ],
         )
     )
-    return lines + _rule(threshold, f"SLO {threshold:g}%")
+    return (lines + _rule(0.0, "budget spent")).properties(height=320)
 
 
 def _rule(value: float, label: str) -> alt.LayerChart:
@@ -112,7 +146,7 @@ def latency(frame: pd.DataFrame, slo_minutes: float) -> alt.LayerChart:
         .mark_line(point=True)
         .encode(
             x=alt.X("conversion_date:T", title=None, axis=DATE_AXIS),
-            y=alt.Y("minutes:Q", title="minutes to owner"),
+            y=alt.Y("minutes:Q", title="minutes to owner", axis=alt.Axis(format=",.0f")),
             color=alt.Color(
                 "measure:N",
                 scale=alt.Scale(domain=["median", "P95"], range=[palette.MEDIAN, palette.P95]),
@@ -121,7 +155,8 @@ def latency(frame: pd.DataFrame, slo_minutes: float) -> alt.LayerChart:
             tooltip=["conversion_date:T", "measure", alt.Tooltip("minutes:Q", format=".1f")],
         )
     )
-    return lines + _rule(slo_minutes, f"median SLO {slo_minutes:g} min")
+    # Tall enough to read P95 spikes beside a median of a few minutes.
+    return (lines + _rule(slo_minutes, f"median SLO {slo_minutes:g} min")).properties(height=320)
 
 
 def causes(frame: pd.DataFrame) -> alt.Chart:

@@ -1,0 +1,139 @@
+"""The dashboard's "Incidents" page: live incidents with acknowledge / resolve.
+
+Like the work queue, this page reads and writes the incident store
+(`<data folder>/history/incidents.sqlite`, beside `published/`) in short SQLite transactions,
+never the snapshot or the DuckDB warehouse: an action is shown at once and a run holding the
+warehouse never blocks it. The next run folds it into ops.incidents and ops.incident_events;
+the notifications it makes (PagerDuty acknowledge / resolve, Slack, webhook) wait in the outbox
+for the next delivery (Dagster's incident_outbox_sensor, or the next run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lead_parity.pipeline.incidents import IncidentStateError, IncidentStore
+from lead_parity.pipeline.incidents.sinks import configured_sink_names
+from lead_parity.pipeline.incidents.store import STORE_FILE
+from lead_parity.readers.dashboard.formats import table
+
+PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
+FLASH = "incident_flash"
+SHOWN = ("live", "open", "acknowledged", "resolved", "all")
+
+
+def _store_path() -> Path:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--published", default=os.environ.get(PUBLISHED_ENV, "published"))
+    args, _ = parser.parse_known_args()
+    # `published` is a symlink in the data folder; the store sits in that folder's history/.
+    return Path(args.published).absolute().parent / "history" / STORE_FILE
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "incident_id": r["incident_id"],
+                "status": r["status"],
+                "severity": r["severity"],
+                "rule": r["rule"],
+                "scope": r["scope"],
+                "first_breach": r["first_breach_date"] or "",
+                "last_breach": r["last_breach_date"] or "",
+                "days_breached": r["days_breached"],
+                "expected": r["expected"],
+                "dropped": r["dropped"],
+                "discrepancy_pct": r["discrepancy_pct"],
+                "owner": r["owner"],
+                "acknowledged_by": r["acknowledged_by"] or "",
+                "resolved_by": r["resolved_by"] or "",
+                "postmortem": (r.get("postmortem_url") or "required")
+                if r["postmortem_required"]
+                else "",
+                "summary": r["summary"],
+            }
+            for r in rows
+        ]
+    )
+
+
+def _act(store: IncidentStore, action: str, incident_id: str, by: str, note: str, url: str) -> None:
+    """Apply one action; the outcome is kept for the rerun that shows the new state."""
+    if not by.strip():
+        st.session_state[FLASH] = ("error", "Your name is needed: who takes this action.")
+        return
+    sinks = configured_sink_names()
+    try:
+        if action == "ack":
+            inc, changed = store.acknowledge(
+                incident_id, by=by.strip(), note=note.strip() or None, sinks=sinks
+            )
+        else:
+            inc, changed = store.resolve(
+                incident_id, by=by.strip(), note=note.strip() or None, sinks=sinks,
+                postmortem=url.strip() or None,
+            )  # fmt: skip
+    except IncidentStateError as exc:
+        st.session_state[FLASH] = ("error", str(exc))
+        return
+    if changed:
+        text = f"{inc['incident_id']} {inc['status']} by {by.strip()}"
+        st.session_state[FLASH] = ("success", f"{text}. The next run records it in ops.incidents.")
+    else:
+        st.session_state[FLASH] = ("info", f"{inc['incident_id']} was already {inc['status']}.")
+
+
+def render() -> None:
+    st.title("Incidents")
+    path = _store_path()
+    if not path.is_file():
+        st.info(f"No incidents recorded yet at {path}: run the pipeline first.")
+        return
+    store = IncidentStore(path)
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        getattr(st, flash[0])(flash[1])
+    shown = st.selectbox("Show", SHOWN, key="incidents_status", help="live: open or acknowledged")
+    rows = store.incidents(None if shown == "all" else shown)
+    rows.reverse()  # newest first
+    st.caption(
+        f"{len(rows)} {'' if shown == 'all' else shown + ' '}incident(s), live from {path}; "
+        "the overview shows the last published run."
+    )
+    if rows:
+        with st.container(key="incidents_table"):
+            table(_frame(rows))
+    live = store.incidents("live")
+    if not live:
+        st.success("No live incidents: nothing to acknowledge or resolve.")
+        return
+    st.subheader("Acknowledge or resolve")
+    labels = {
+        r["incident_id"]: f"{r['incident_id']} · {r['status']} · {r['summary'][:80]}" for r in live
+    }
+    with st.form("incident_action"):
+        incident_id = st.selectbox(
+            "Incident", list(labels), format_func=labels.get, key="incident_id"
+        )
+        by = st.text_input("Your name", key="incident_by")
+        note = st.text_input("Note", key="incident_note")
+        url = st.text_input(
+            "Postmortem link (resolve)",
+            key="incident_postmortem",
+            help="Required to resolve an incident that asked to pause a campaign",
+        )
+        left, right = st.columns(2)
+        ack = left.form_submit_button("Acknowledge")
+        resolve = right.form_submit_button("Resolve")
+    if ack or resolve:
+        _act(store, "ack" if ack else "resolve", incident_id, by, note, url)
+        st.rerun()
+
+
+render()
