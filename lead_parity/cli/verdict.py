@@ -29,7 +29,7 @@ def hop_slo_status(con: duckdb.DuckDBPyConnection, since: date | None = None) ->
         from marts.fct_hop_parity_daily_totals
         where coverage = 'covered' and conversion_date >= ?
         group by hop
-        order by hop_order
+        order by hop_order, hop
         """,
         [since or date.min],
     )

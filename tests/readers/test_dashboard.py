@@ -12,14 +12,14 @@ import pytest
 from browser import block_network, chromium, colour_share
 
 from lead_parity.pipeline.publish import open_snapshot
-from lead_parity.readers.dashboard import start_dashboard, wait_until_ready
+from lead_parity.readers.dashboard import queries, start_dashboard, wait_until_ready
 from lead_parity.readers.report import data, palette
 
 pytestmark = pytest.mark.browser
 
-# funnel x3 (one per conversion type), parity, latency, causes, revenue, dead letters (the
-# telemetry charts draw when the snapshot has their marts)
-MIN_CHARTS = 8
+# parity x5 (one per hop), funnel x3 (one per conversion type), latency, causes, revenue, dead
+# letters (the budget and telemetry charts draw when the snapshot has their marts)
+MIN_CHARTS = 12
 ERROR_TEXT = ("Traceback", "Error", "Exception", "No published snapshot")
 
 
@@ -48,21 +48,24 @@ def running_dashboard(published, log):
         process.wait(timeout=30)
 
 
-def _expected_charts(published) -> int:
-    """Charts the page must draw: one funnel per conversion type, one per non-empty section."""
+def _expected_charts(published) -> dict[str, int]:
+    """Charts the page must draw: one small parity chart per hop, one funnel per conversion
+    type, one per non-empty section (the total under "charts")."""
     with open_snapshot(published) as con:
         since = data.period(con).since
+        hops = data.daily_parity(con, since)["hop"].nunique()
         types = data.funnel(con, since)["conversion_type"].nunique()
         sections = [
-            data.daily_parity(con, since),
             data.latency_daily(con, since),
+            queries.budget_daily(con, since),
             data.causes_daily(con, since),
             data.revenue_at_risk(con, since),
             data.dead_letters_daily(con, since),
             data.rate_limits_daily(con, since),  # telemetry: 429 share per vendor
             data.enrichment_daily(con, since),  # telemetry: enrichment latency
         ]
-    return types + sum(1 for frame in sections if not frame.empty)
+    charts = hops + types + sum(1 for frame in sections if not frame.empty)
+    return {"charts": charts, "hops": hops, "types": types}
 
 
 def _wait_for_charts(page, count: int) -> None:
@@ -84,7 +87,8 @@ def test_dashboard_renders_every_chart_while_a_run_holds_the_warehouse(
     warehouse_lock_holder(stack["warehouse"])
     with open_snapshot(stack["published"]) as con:
         expected = data.dropped_leads(con, data.period(con).since)
-    charts_expected = _expected_charts(stack["published"])
+    expected_charts = _expected_charts(stack["published"])
+    charts_expected, hops = expected_charts["charts"], expected_charts["hops"]
     assert charts_expected >= MIN_CHARTS - 1
     with (
         running_dashboard(stack["published"], tmp_path / "streamlit.log") as dashboard,
@@ -120,11 +124,13 @@ def test_dashboard_renders_every_chart_while_a_run_holds_the_warehouse(
             shots.append(chart.screenshot())
         screenshot = tmp_path / "dashboard.png"
         page.screenshot(path=str(screenshot))
-        # Chart colours present: the funnels show reached and dropped, the lines hops and P95.
-        assert colour_share(shots[0], palette.REACHED) > 0.01
-        assert any(colour_share(s, palette.DROPPED) > 0.001 for s in shots[:3])
-        assert any(colour_share(s, palette.HOPS["marketing"]) > 0.001 for s in shots[3:])
-        assert any(colour_share(s, palette.P95) > 0.001 for s in shots[3:])
+        # Chart colours present: each small multiple its hop's, the funnels reached and dropped,
+        # the latency P95.
+        assert colour_share(shots[0], palette.HOPS["marketing"]) > 0.001
+        funnels = shots[hops : hops + expected_charts["types"]]
+        assert colour_share(funnels[0], palette.REACHED) > 0.01
+        assert any(colour_share(s, palette.DROPPED) > 0.001 for s in funnels)
+        assert any(colour_share(s, palette.P95) > 0.001 for s in shots[hops:])
         assert colour_share(screenshot.read_bytes(), palette.REACHED) > 0.001
 
         # The dropped-leads list: its count and its CSV download match the snapshot.

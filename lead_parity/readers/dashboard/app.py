@@ -162,7 +162,8 @@ def _latency(version: str, ctx: dict) -> None:
 
 
 def _budget(version: str, ctx: dict) -> None:
-    st.subheader("Error budget left per hop")
+    st.subheader("Parity budget left per hop")
+    st.caption("The rolling 28-day error budget of each final day; below 0 it is overspent.")
     frame = load_dashboard(version, "budget_daily", since=ctx["period"].since)
     if frame.empty:
         st.info("No final days with an error budget in this period.")

@@ -19,7 +19,7 @@ import streamlit as st
 
 from lead_parity.pipeline.incidents import IncidentStateError, IncidentStore
 from lead_parity.pipeline.incidents.sinks import configured_sink_names
-from lead_parity.pipeline.incidents.store import STORE_FILE
+from lead_parity.pipeline.incidents.store import STORE_FILE, PostmortemRequired
 from lead_parity.readers.dashboard.formats import table
 
 PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
@@ -79,6 +79,9 @@ def _act(store: IncidentStore, action: str, incident_id: str, by: str, note: str
                 incident_id, by=by.strip(), note=note.strip() or None, sinks=sinks,
                 postmortem=url.strip() or None,
             )  # fmt: skip
+    except PostmortemRequired as exc:
+        st.session_state[FLASH] = ("error", f"{exc} (here: the postmortem link field)")
+        return
     except IncidentStateError as exc:
         st.session_state[FLASH] = ("error", str(exc))
         return
