@@ -21,7 +21,7 @@ def synthetic_stack(tmp_path_factory) -> dict:
     """A synthetic warehouse (SPEC section 6 tables) and its published snapshot."""
     root = tmp_path_factory.mktemp("synthetic")
     warehouse = root / "warehouse.duckdb"
-    conversions = build_synthetic_warehouse(warehouse)
+    conversions = build_synthetic_warehouse(warehouse, operating=True)
     published = root / "published"
     manifest = publish_snapshot(warehouse, published)
     return {

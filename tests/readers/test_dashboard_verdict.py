@@ -41,7 +41,7 @@ WAIT_MS = 120_000
 def stack(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("verdict") / "data"
     warehouse = root / "warehouse.duckdb"
-    build_synthetic_warehouse(warehouse)
+    build_synthetic_warehouse(warehouse, operating=True)
     con = duckdb.connect(str(warehouse))
     try:
         # A critical campaign slice on a recent final day: it asks to pause the campaign.
