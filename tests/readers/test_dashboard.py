@@ -111,6 +111,7 @@ def test_dashboard_renders_every_chart_while_a_run_holds_the_warehouse(
         for heading in (
             "Funnel per conversion type", "Daily parity per hop", "Assignment latency",
             "Root causes over time", "Revenue at risk", "Dropped leads", "Open incidents",
+            "Parity SLO per hop", "What to fix first", "Queue items due",
         ):  # fmt: skip
             assert heading in body
         charts = page.locator(".vega-embed")

@@ -239,7 +239,7 @@ def _act(page, incident_id: str, button: str, postmortem: str = "") -> None:
 
 
 def test_ack_and_resolve_from_the_page_while_a_run_holds_the_warehouse(
-    stack, page, warehouse_lock_holder
+    stack, page, warehouse_lock_holder, tmp_path
 ):
     holder = warehouse_lock_holder(stack["warehouse"])
     store = IncidentStore.in_history(stack["root"] / "history")
@@ -256,6 +256,8 @@ def test_ack_and_resolve_from_the_page_while_a_run_holds_the_warehouse(
     _settled(page)
     cells = _cells(page, "incidents_table")
     assert cells[cells.index(plain["incident_id"]) + 1] == "acknowledged"  # shown at once
+    shot = page.locator(".st-key-incidents_table").screenshot(path=str(tmp_path / "acked.png"))
+    assert colour_share(shot, "#ffffff", 3) < 0.95  # the table drawn, not a blank box
     listed = _cli("list", "--json", *warehouse)
     assert listed.returncode == 0, listed.stderr
     acked = next(i for i in json.loads(listed.stdout) if i["incident_id"] == plain["incident_id"])
