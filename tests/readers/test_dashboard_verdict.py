@@ -15,6 +15,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -26,7 +27,7 @@ from test_dashboard import running_dashboard
 from lead_parity.contract import load_contract
 from lead_parity.pipeline.incidents import IncidentStore, evaluate_in_run, mirror_to_warehouse
 from lead_parity.pipeline.publish import open_snapshot, publish_snapshot
-from lead_parity.readers.dashboard import formats
+from lead_parity.readers.dashboard import formats, queries
 from lead_parity.readers.report import data, palette
 
 pytestmark = pytest.mark.browser
@@ -315,3 +316,15 @@ def test_every_number_column_of_every_table_gets_a_format(stack):
                     assert fmt == formats.ONE_DECIMAL, (name, column, fmt)
                 else:
                     assert "," in fmt, (name, column, fmt)  # thousands separators
+
+
+def test_a_snapshot_without_the_operating_tables_gives_empty_figures():
+    """An older snapshot (no totals, budget, queue or incidents yet) still renders a headline."""
+    con = duckdb.connect(":memory:")
+    con.execute("create schema marts")
+    since = data.period(con).since
+    assert queries.hop_headline(con, since).empty
+    assert queries.budget_daily(con, since).empty
+    assert queries.fix_first_ranking(con, since).empty
+    assert queries.incident_counts(con) == {"open": 0, "critical": 0}
+    assert queries.queue_due(con, datetime.now(UTC)) == {"waiting": 0, "due": 0}
