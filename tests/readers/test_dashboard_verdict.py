@@ -230,6 +230,12 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def _act(page, incident_id: str, button: str, postmortem: str = "") -> None:
+    # Once a rerun has finished, the page holds two selectboxes (shown status, incident); an
+    # element of the run before can linger for a moment.
+    page.wait_for_function(
+        "document.querySelectorAll(\"[data-testid='stSelectbox']\").length === 2",
+        timeout=WAIT_MS,
+    )
     label = page.get_by_text("Incident", exact=True)
     page.locator("[data-testid='stSelectbox']").filter(has=label).click()
     page.get_by_role("option").filter(has_text=incident_id).click()
