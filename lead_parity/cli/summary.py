@@ -6,16 +6,9 @@ import duckdb
 
 from lead_parity.contract import HOP_RULES
 from lead_parity.pipeline.paths import RunPaths
+from lead_parity.readers.verdict import rows_or_empty
 
 HOP_SOURCES = {rule["system"] for rule in HOP_RULES.values()}
-
-
-def rows_or_empty(con, sql: str, params=None) -> list[tuple]:
-    """The query's rows, or none when a table it reads is missing (nothing built yet)."""
-    try:
-        return con.execute(sql, params or []).fetchall()
-    except duckdb.Error:
-        return []
 
 
 def ingestion_lines(paths: RunPaths) -> list[str]:

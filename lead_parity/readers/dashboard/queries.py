@@ -2,7 +2,7 @@
 the error budget and the review queue's due items.
 
 The SLO verdict and the fix-first ranking are the ones `lead-parity run` prints
-(lead_parity.cli.verdict), read here with the dashboard's window; nothing is judged again.
+(lead_parity.readers.verdict), read here with the dashboard's window; nothing is judged again.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from lead_parity.cli.verdict import fix_first, hop_slo_status
 from lead_parity.readers.report import data
+from lead_parity.readers.verdict import fix_first, hop_slo_status
 
 BUDGET_MART = "marts.fct_parity_budget_daily"
 BUDGET_COLUMNS = [
