@@ -38,7 +38,7 @@ from lead_parity.pipeline.ingest.sql import (
     parse_sql,
     raw_emails_sql,
 )
-from lead_parity.pipeline.ingest.versions import FileVersion, ParsedCache, plan
+from lead_parity.pipeline.ingest.versions import VERSION_COLUMN, FileVersion, ParsedCache, plan
 from lead_parity.pipeline.ingest.warehouse import ADAPTERS, LoaderTables, WarehouseInputError
 from lead_parity.pipeline.ingest.warehouse.tables import literal
 
@@ -465,7 +465,7 @@ def _cache_new_versions(
     problems: list[dict],
     staged: Path,
 ) -> None:
-    """Write the just-parsed rows of `versions` into the cache, one folder per version."""
+    """Write the just-parsed rows of `versions` into the cache: one chunk per entity."""
     if not versions:
         return
     staged.mkdir(parents=True, exist_ok=True)
@@ -477,30 +477,39 @@ def _cache_new_versions(
         con.execute(
             f"""
             copy (
-                select p.*, k.key as _version
+                select p.*, k.key as {VERSION_COLUMN}
                 from {_parsed(entity)} as p
                 inner join version_keys as k on p._file = k.rel
-            ) to ? (format parquet, partition_by (_version), dictionary_size_limit 1000)
+            ) to ? (format parquet, dictionary_size_limit 1000)
             """,
-            [str(staged / entity.name)],
+            [str(staged / f"{entity.name}.parquet")],
         )
     con.unregister("version_keys")
     by_file: dict[str, list[dict]] = {}
     for problem in problems:
         by_file.setdefault(problem["file"], []).append(problem)
-    cache.commit(staged, [e.name for e in source.entities], versions, by_file)
+    entities = [e.name for e in source.entities]
+    cache.commit(staged, entities, uuid.uuid4().hex[:16], versions, by_file)
 
 
 def _add_cached(con, source: Source, cache: ParsedCache, keys: list[str]) -> None:
     """Append the cached rows of unchanged versions to the parsed tables."""
-    for entity in source.entities:
-        files = cache.files(entity.name, keys)
-        if files:
-            con.execute(
-                f"insert into {_parsed(entity)} by name "
-                "select * from read_parquet(?, hive_partitioning = false)",
-                [files],
-            )
+    if not keys:
+        return
+    con.register("reused_keys", pa.table({"key": keys}))
+    try:
+        for entity in source.entities:
+            files = cache.files(entity.name, keys)
+            if files:
+                con.execute(
+                    f"insert into {_parsed(entity)} by name "
+                    f"select * exclude ({VERSION_COLUMN}) "
+                    "from read_parquet(?, hive_partitioning = false) "
+                    f"where {VERSION_COLUMN} in (select key from reused_keys)",
+                    [files],
+                )
+    finally:
+        con.unregister("reused_keys")
 
 
 def _previous_ledger(folder: Path) -> list[dict]:

@@ -6,10 +6,16 @@ version. A version is (path, content hash). Its parsed records (valid and invali
 normalised, before de-duplication, which spans files) are kept in the cache beside the landed
 folder:
 
-    landed/.parsed/<source>/<entity>/_version=<key>/*.parquet   rows of one version
-    landed/.parsed/<source>/versions/<key>.json                 written last: the version is
-                                                                complete (path, size, hash,
-                                                                file- and line-level problems)
+    landed/.parsed/<source>/<entity>/chunk-<id>.parquet   rows of the versions one run parsed,
+                                                          each row tagged with its `_version`
+    landed/.parsed/<source>/versions/<key>.json           written last: the version is complete
+                                                          (path, size, hash, its chunk, file-
+                                                          and line-level problems)
+
+One chunk per run and entity, not one folder per version: a 1M-person stack has about 8,000
+files per source, and a partitioned write keeps a buffer per partition (it ran out of memory).
+A chunk stays while any version it holds is current; rows of its superseded versions are
+filtered out on reading, and a full refresh starts the cache over.
 
 Landing then de-duplicates and accounts the current versions' records as a fresh run would, so
 the landed tables equal a fresh run's row for row. A crash anywhere leaves either a complete
@@ -30,7 +36,7 @@ from lead_parity.pipeline.ingest.listing import InputFile, open_regular
 
 CACHE_DIR = ".parsed"
 VERSIONS = "versions"
-PARTITION = "_version"
+VERSION_COLUMN = "_version"
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,8 @@ class ParsedCache:
         return self.root / VERSIONS / f"{key}.json"
 
     def has(self, key: str) -> bool:
-        return self.marker(key).is_file()
+        # A marker of the earlier one-folder-per-version layout names no chunk: parsed again.
+        return self.marker(key).is_file() and "chunk" in self.read_marker(key)
 
     def read_marker(self, key: str) -> dict:
         return json.loads(self.marker(key).read_text())
@@ -90,58 +97,65 @@ class ParsedCache:
         return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
 
     def files(self, entity: str, keys: list[str]) -> list[str]:
-        """The Parquet files holding `entity`'s rows of these versions."""
-        found: list[str] = []
-        for key in keys:
-            folder = self.root / entity / f"{PARTITION}={key}"
-            found.extend(sorted(str(p) for p in folder.glob("*.parquet")))
-        return found
+        """The chunk files holding `entity`'s rows of these versions (and maybe of others:
+        filter on `_version`)."""
+        chunks = sorted({self.read_marker(key)["chunk"] for key in keys})
+        return [str(p) for c in chunks if (p := self._chunk(entity, c)).is_file()]
+
+    def _chunk(self, entity: str, chunk: str) -> Path:
+        return self.root / entity / f"chunk-{chunk}.parquet"
 
     def commit(
         self,
         staged: Path,
         entities: list[str],
+        chunk: str,
         versions: list[FileVersion],
         problems: dict[str, list[dict]],
     ) -> None:
-        """Move the versions' rows written under `staged/<entity>/_version=<key>/` into the cache,
-        then write each version's marker (the commit point)."""
+        """Move the chunk written as `staged/<entity>.parquet` into the cache, then write each
+        version's marker (the commit point)."""
         for entity in entities:
-            for version in versions:
-                part = f"{PARTITION}={version.key}"
-                src = staged / entity / part
-                dst = self.root / entity / part
-                if dst.exists():
-                    # Left by a crash before its marker: never trusted, replaced.
-                    shutil.rmtree(dst)
-                if src.is_dir():
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(src, dst)
+            src = staged / f"{entity}.parquet"
+            if src.is_file():
+                dst = self._chunk(entity, chunk)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
         (self.root / VERSIONS).mkdir(parents=True, exist_ok=True)
         for version in versions:
             body = {
                 "rel": version.rel,
                 "size": version.size,
                 "sha256": version.sha256,
+                "chunk": chunk,
                 "problems": problems.get(version.rel, []),
             }
             write_text(self.marker(version.key), json.dumps(body, sort_keys=True))
 
     def prune(self, keep: set[str], entities: list[str]) -> int:
-        """Remove every version not in `keep` (superseded, or dropped by a full refresh);
-        markers first, so a crash midway leaves only unmarked rows."""
+        """Forget every version not in `keep` (superseded, or dropped by a full refresh) and
+        remove the chunks no kept version is in; markers first, so a crash midway leaves only
+        chunks nothing points to, which the next prune removes."""
         removed = 0
-        for key in self.markers():
-            if key not in keep:
+        live: set[str] = set()
+        for key, marker in self.markers().items():
+            if key not in keep or "chunk" not in marker:
                 self.marker(key).unlink(missing_ok=True)
-                removed += 1
+                removed += key not in keep
+            else:
+                live.add(marker["chunk"])
         for entity in entities:
             folder = self.root / entity
             if not folder.is_dir():
                 continue
             for part in folder.iterdir():
-                if part.name.removeprefix(f"{PARTITION}=") not in keep:
-                    shutil.rmtree(part, ignore_errors=True)
+                chunk = part.name.removeprefix("chunk-").removesuffix(".parquet")
+                if not part.name.startswith("chunk-") or chunk not in live:
+                    # Unreferenced, or a folder of the earlier per-version layout.
+                    if part.is_dir():
+                        shutil.rmtree(part, ignore_errors=True)
+                    else:
+                        part.unlink(missing_ok=True)
         return removed
 
     def clear(self) -> None:

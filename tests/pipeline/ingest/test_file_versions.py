@@ -173,3 +173,40 @@ def test_any_sequence_of_daily_deliveries_lands_what_one_fresh_run_lands(simulat
     assert landed_tables(landed) == landed_tables(fresh)
     history = [r for r in ledger(landed, "hubspot_contacts") if not r["is_current"]]
     assert [r["file"] for r in history] == [page]
+
+
+def test_the_cache_keeps_one_chunk_per_run_and_drops_chunks_nothing_current_is_in(
+    simulated, tmp_path
+):
+    """Many files make one chunk per entity and run (a partition per file ran a 1M-person stack
+    out of memory); a chunk whose versions are all superseded or gone is removed, and a marker
+    of the earlier one-folder-per-version layout is parsed again."""
+    inp = tmp_path / "input"
+    shutil.copytree(simulated, inp)
+    landed = tmp_path / "landed"
+    ingest_source("hubspot_forms", inp, landed)
+    cache = landed / ".parsed" / "hubspot_forms"
+    chunks = list(cache.rglob("chunk-*.parquet"))
+    assert len(all_files(inp / "hubspot_forms")) > 1
+    assert chunks and len(chunks) == len({p.parent for p in chunks})  # one per entity
+    first_chunks = sorted(p.name for p in chunks)
+    # Every file changes: the first run's chunk holds only superseded versions.
+    for rel in all_files(inp / "hubspot_forms"):
+        path = inp / "hubspot_forms" / rel
+        path.write_bytes(path.read_bytes() + b"\n")
+    ingest_source("hubspot_forms", inp, landed)
+    second_chunks = sorted(p.name for p in cache.rglob("chunk-*.parquet"))
+    assert not set(first_chunks) & set(second_chunks)
+    # A marker without a chunk (the earlier layout) and its folder: parsed again, folder gone.
+    marker = next((cache / "versions").glob("*.json"))
+    body = json.loads(marker.read_text())
+    del body["chunk"]
+    marker.write_text(json.dumps(body))
+    stale = next(p.parent for p in cache.rglob("chunk-*.parquet")) / "_version=old"
+    stale.mkdir()
+    (stale / "data_0.parquet").write_bytes(b"")
+    tables = landed_tables(landed)
+    again = ingest_source("hubspot_forms", inp, landed)
+    assert again.files_parsed == 1
+    assert not stale.exists()
+    assert landed_tables(landed) == tables
