@@ -166,8 +166,13 @@ class FakeWrites:
             first, second = self.contacts.pop(primary), self.contacts.pop(secondary)
             merged_id = self._new_id()
             emails = (_emails(first) | _emails(second)) - {first["email"]}
+            # Every id ever merged into either stays listed, as HubSpot keeps them.
+            merged = [primary, secondary] + [
+                i for c in (first, second)
+                for i in (c.get("hs_merged_object_ids") or "").split(";") if i
+            ]  # fmt: skip
             props = {**second, **first, "hs_additional_emails": ";".join(sorted(emails)) or None,
-                     "hs_merged_object_ids": f"{primary};{secondary}"}  # fmt: skip
+                     "hs_merged_object_ids": ";".join(merged)}  # fmt: skip
             self._merged[primary] = self._merged[secondary] = merged_id
             for email, owner in list(self._index.items()):
                 if owner in (primary, secondary):
