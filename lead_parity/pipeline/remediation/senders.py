@@ -6,9 +6,9 @@ The safety rules (docs/remediation.md):
   connection or a 429 (the request was not processed) is retried there;
 - a write whose outcome is unknown (read timeout, dropped connection, 5xx, a broken answer) is
   resolved by a read before any retry: HubSpot `batch/read` by id or email, Zendesk's ticket
-  list by `external_id` (`lp:<conversion_id>`, which the support-hop rule ignores). An action that may
-  have been applied by an earlier run (`tries > 0`) is read first as well, so re-running a batch
-  writes nothing;
+  list by `external_id` (`lp:<conversion_id>`, which the support-hop rule ignores). An action
+  that may have been applied by an earlier run (`tries > 0`) is read first as well, so
+  re-running a batch writes nothing;
 - HubSpot: a lead whose contact the identity spine knows is written by `batch/update` with that
   contact id (HubSpot resolves a merged-away id to the merged contact), never with an email, so
   a lead known under another or an additional email gets no second contact; a contact id that
