@@ -117,11 +117,11 @@ class _Sender:
         body: dict | None = None,
         params: dict | None = None,
         key: str | None = None,
-    ) -> tuple[Page | None, str | None]:
-        """Send one request for the actions `ids`: (the page, None) when a usable answer came
-        back, else (None, the outcome recorded). A POST is a write: marked as tried before it
-        leaves, because from then on the object may exist and a later try must read first. A
-        GET is a read, and a POST to a read path is one too."""
+    ) -> Page | None:
+        """Send one request for the actions `ids`: the page when a usable answer came back, else
+        None with the outcome recorded. A POST is a write, marked as tried before it leaves:
+        from then on the object may exist and a later try must read first. A GET is a read,
+        and so is a POST to a read path."""
         write = method == "POST" and path not in READ_PATHS
         if write:
             self.store.mark_trying(ids)
@@ -140,12 +140,12 @@ class _Sender:
             status, outcome = _outcome(exc)
             outcome = outcome if write else "read_failed"
             self.record(ids, method, path, status, outcome, key, str(exc))
-            return None, outcome
+            return None
         if page.data is None:
             outcome = "unknown" if write else "read_failed"
             self.record(ids, method, path, page.status, outcome, key, page.problem)
-            return None, outcome
-        return page, None
+            return None
+        return page
 
 
 # A group of actions addressed to one contact: ("id", contact id) when the identity spine knows
@@ -211,7 +211,7 @@ class HubSpotSender(_Sender):
         if kind == "email":
             body["idProperty"] = "email"
         ids = [a["action_id"] for k in keys for a in pending[k]]
-        page, _ = self._request(ids, "POST", READ_PATH, result, body=body)
+        page = self._request(ids, "POST", READ_PATH, result, body=body)
         if page is None:
             return False
         found: dict[Key, str] = {}
@@ -263,7 +263,7 @@ class HubSpotSender(_Sender):
                 inputs.append({"id": key[1], "properties": props})
         ids = [a["action_id"] for k in keys for a in pending[k]]
         maybe_applied.update(keys)
-        page, outcome = self._request(ids, "POST", path, result, body={"inputs": inputs})
+        page = self._request(ids, "POST", path, result, body={"inputs": inputs})
         if page is None:
             return
         marked: dict[str, str] = {}  # action id -> the contact that carries it
@@ -343,7 +343,7 @@ class ZendeskSender(_Sender):
         }
         ids = [action["action_id"]]
         action["tries"] += 1
-        page, _ = self._request(ids, "POST", TICKETS_PATH, result, body=body, key=key)
+        page = self._request(ids, "POST", TICKETS_PATH, result, body=body, key=key)
         if page is None:
             return None
         ticket_id = (page.data.get("ticket") or {}).get("id")
@@ -353,7 +353,7 @@ class ZendeskSender(_Sender):
     def _find_ticket(self, action: dict, result: SendResult) -> int | None | bool:
         """The ticket an earlier try created, None when there is none, False when unsure."""
         external = external_id_for(action["conversion_id"])
-        page, _ = self._request(
+        page = self._request(
             [action["action_id"]], "GET", TICKETS_PATH, result, params={"external_id": external}
         )
         if page is None:
@@ -374,7 +374,7 @@ class ZendeskSender(_Sender):
                 return found
         ids = [action["action_id"]]
         action["tries"] += 1
-        page, _ = self._request(ids, "POST", USERS_PATH, result, body=body)
+        page = self._request(ids, "POST", USERS_PATH, result, body=body)
         if page is None:
             return None
         user_id = (page.data.get("user") or {}).get("id")
@@ -385,7 +385,7 @@ class ZendeskSender(_Sender):
         self, email: str, tags: list[str], action: dict, result: SendResult
     ) -> str | None | bool:
         """The user's id, None when there is none yet, False when the read got no answer."""
-        page, _ = self._request(
+        page = self._request(
             [action["action_id"]], "GET", USER_SEARCH_PATH, result,
             params={"query": f"email:{email}"},
         )  # fmt: skip
