@@ -93,7 +93,7 @@ def cmd_plan(args) -> int:
         return 0
     if rows:
         _print_table(rows, ("batch_id", "action_id", "conversion_id", "hop", "root_cause",
-                            "action"))  # fmt: skip
+                            "action", "target_id"))  # fmt: skip
     print(
         f"dry run: {len(rows)} new proposed actions in {len(batches)} batch(es) "
         f"({len(plan.proposals) - len(rows)} planned before); nothing was sent"

@@ -8,9 +8,11 @@ are compared by the records they group, then every mart row by row.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from engine_tables import as_multiset, duckdb_rows, key_mapping, spark_rows
 
 from lead_parity.pipeline.build import build_warehouse
 from lead_parity.pipeline.paths import RunPaths
+from lead_parity.pipeline.remediation import Proposal, RemediationStore
 from lead_parity.pipeline.timeparse import parse_as_of
 from lead_parity.simulator import simulate
 
@@ -31,6 +34,7 @@ MARTS = (
 )  # fmt: skip
 OPS = ("ingestion_ledger", "quarantined_records", "source_coverage")
 RECORD = ("record_type", "record_id")
+REMEDIATED = 3  # dropped conversions `lead-parity remediate` sent before as_of (one more after)
 # pyspark lives in its own venv (`make setup-spark`); `make test` names its interpreter.
 SPARK_PYTHON = Path(
     os.environ.get(
@@ -46,6 +50,8 @@ def engines(tmp_path_factory) -> dict:
     simulate(input_dir, leads=PERSONS, days=7, seed=SEED)
     as_of = json.loads((input_dir / "truth" / "manifest.json").read_text())["as_of"]
     duck = root / "duckdb" / "warehouse.duckdb"
+    for data_dir in (duck.parent, root / "spark"):
+        _remediated(input_dir, data_dir / "history", parse_as_of(as_of))
     build_warehouse(input_dir, duck, as_of=parse_as_of(as_of))
     spark = root / "spark"
     assert SPARK_PYTHON.is_file(), f"{SPARK_PYTHON} is missing: run `make setup-spark`"
@@ -56,6 +62,25 @@ def engines(tmp_path_factory) -> dict:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return {"duck": duck, "spark": spark, "stdout": done.stdout}
+
+
+def _remediated(input_dir: Path, history: Path, as_of) -> None:
+    """Sent actions in the remediation store, so both engines build contract.remediated and
+    fct_conversions.remediated_at from rows, not from an empty table."""
+    with open(input_dir / "truth" / "conversions.csv", encoding="utf-8") as f:
+        dropped = [r for r in csv.DictReader(f) if r["status"] == "dropped"][: REMEDIATED + 1]
+    store = RemediationStore.in_history(history)
+    [batch] = store.record_plan(
+        [Proposal(r["conversion_id"], None, r["dropped_at_hop"], r["root_cause"], None,
+                  "hubspot_upsert", "hubspot", f"p{n}@example.com") for n, r in enumerate(dropped)],
+        by="ops", at=as_of, snapshot_as_of=as_of, max_per_batch=100,
+    )  # fmt: skip
+    store.approve(batch, "ana", at=as_of, max_per_day=100)
+    actions = store.actions(batch_id=batch)
+    for n, action in enumerate(actions):
+        # The last one is sent after as_of: the build must leave its remediated_at null.
+        at = as_of + timedelta(hours=1) if n == REMEDIATED else as_of - timedelta(hours=n + 1)
+        store.mark_sent({action["action_id"]: f"c{n}"}, at)
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +108,7 @@ def test_fct_conversions_is_identical(engines, lead_keys):
     spark = spark_rows(engines["spark"], "marts", "fct_conversions")
     assert len(duck) >= PERSONS
     assert {row["status"] for row in duck} >= {"delivered", "dropped"}
+    assert sum(1 for row in duck if row["remediated_at"] is not None) == REMEDIATED
     assert as_multiset(_translated(duck, lead_keys)) == as_multiset(spark)
 
 

@@ -1,8 +1,9 @@
 """The pipeline run's part: confirm sent actions it sees, mirror the store into ops.
 
 Runs inside the warehouse's writer lane after the staging models. A sent HubSpot action is seen
-when a contact holds its email (primary or additional); a sent ticket when a ticket with
-`external_id = lp:<conversion_id>` is there; a Zendesk routing flag when the user is there.
+when a contact holds its email (primary or additional) or, updated by id, when the contact it
+was written to is there; a sent ticket when a ticket with `external_id = lp:<conversion_id>` is
+there; a Zendesk routing flag when the user is there.
 Unseen by two runs after it was sent, the action fails. A confirmed action finishes the
 conversion's open review items with `resolution = 'requeued'`.
 """
@@ -56,11 +57,13 @@ def seen_actions(con: duckdb.DuckDBPyConnection, sent: list[dict]) -> set[str]:
     if not sent:
         return set()
     emails: set[str] = set()
+    contact_ids: set[str] = set()  # an update by id is seen on its contact, whatever its email
     schema = _schema_of(con, "stg_hubspot__contacts")
     if schema:
-        for email, extra in con.execute(
-            f"select email, additional_emails from {schema}.stg_hubspot__contacts"
+        for contact_id, email, extra in con.execute(
+            f"select contact_id, email, additional_emails from {schema}.stg_hubspot__contacts"
         ).fetchall():
+            contact_ids.add(str(contact_id))
             emails.add((email or "").strip().lower())
             emails.update(e.strip().lower() for e in (extra or "").split(";") if e.strip())
     externals: set[str] = set()
@@ -86,6 +89,8 @@ def seen_actions(con: duckdb.DuckDBPyConnection, sent: list[dict]) -> set[str]:
             hit = EXTERNAL_PREFIX + action["conversion_id"] in externals
         elif action["action"] == "zendesk_flag":
             hit = action["target_key"] in users
+        elif action.get("target_id"):
+            hit = action["object_id"] in contact_ids or action["target_key"] in emails
         else:
             hit = action["target_key"] in emails
         if hit:

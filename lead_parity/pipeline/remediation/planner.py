@@ -11,7 +11,9 @@ Rules (docs/remediation.md):
 - `identity_mismatch` is never re-sent (it would create a duplicate contact): it becomes a
   `merge_candidate` item of the review queue, a person's call;
 - a lead whose later conversion reached the same hop is already there: skipped;
-- a conversion without an email cannot be matched by the vendor's unique index: skipped.
+- a conversion without an email cannot be matched by the vendor's unique index: skipped;
+- a HubSpot action of a lead whose contact the identity spine knows (`ops.lead_crm_contacts`)
+  carries that contact id, so the sender updates it by id instead of upserting by email.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def plan_from_snapshot(published: Path, contract: Contract) -> Plan:
             "order by c.converted_at, d.conversion_id"
         ).fetchall()
         reached_later = _reached_later(con, columns, contract)
+        contact_ids = _lead_contacts(con)
         plan = Plan(snapshot_as_of=_as_of(con))
     finally:
         con.close()
@@ -121,8 +124,11 @@ def plan_from_snapshot(published: Path, contract: Contract) -> Plan:
             plan.skip("no email")
             continue
         action, target = ACTIONS[hop]
+        contact_id = contact_ids.get(lead_key) if target == "hubspot" else None
         plan.proposals.append(
-            Proposal(conversion_id, lead_key, hop, cause, ctype, action, target, address)
+            Proposal(
+                conversion_id, lead_key, hop, cause, ctype, action, target, address, contact_id
+            )
         )
     return plan
 
@@ -142,6 +148,24 @@ def _reached_later(
         ).fetchall():
             out[(lead_key, hop)] = latest
     return out
+
+
+def _lead_contacts(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """lead_key -> the HubSpot contact id the spine knows; empty for a snapshot published
+    before ops.lead_crm_contacts existed (those leads are upserted by email, as before)."""
+    known = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'ops' and table_name = 'lead_crm_contacts'"
+    ).fetchone()[0]
+    if not known:
+        return {}
+    return {
+        lead_key: str(contact_id)
+        for lead_key, contact_id in con.execute(
+            "select lead_key, contact_id from ops.lead_crm_contacts "
+            "where lead_key is not null and contact_id is not null"
+        ).fetchall()
+    }
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -5,14 +5,19 @@ The safety rules (docs/remediation.md):
   honoured, credentials never in a message. Writes use its `writes=True` mode: only a refused
   connection or a 429 (the request was not processed) is retried there;
 - a write whose outcome is unknown (read timeout, dropped connection, 5xx, a broken answer) is
-  resolved by a read before any retry: HubSpot `batch/read` by email, Zendesk's ticket list by
-  `external_id` (`lp:<conversion_id>`, which the support-hop rule ignores). An action that may
-  have been applied by an earlier run (`tries > 0`) is read first as well, so re-running a batch
-  writes nothing;
-- HubSpot `batch/upsert` (at most 100 inputs, `idProperty=email`) is idempotent: the unique-email
-  index (additional emails included) resolves the contact. A 207's failed inputs go again in the
-  next round. Zendesk's ticket POST carries an `Idempotency-Key`, but Zendesk forgets keys after
-  a while, so the lookup by `external_id` comes first on every try;
+  resolved by a read before any retry: HubSpot `batch/read` by id or email, Zendesk's ticket
+  list by `external_id` (`lp:<conversion_id>`, which the support-hop rule ignores). An action
+  that may have been applied by an earlier run (`tries > 0`) is read first as well, so
+  re-running a batch writes nothing;
+- HubSpot: a lead whose contact the identity spine knows is written by `batch/update` with that
+  contact id (HubSpot resolves a merged-away id to the merged contact), never with an email, so
+  a lead known under another or an additional email gets no second contact; a contact id that
+  reads as missing (deleted since) falls back to email. Other leads go by `batch/upsert`
+  (`idProperty=email`): the unique-email index (additional emails included) resolves the
+  contact. Both are idempotent, at most 100 inputs a request; a 207's failed inputs go again in
+  the next round;
+- Zendesk's ticket POST carries an `Idempotency-Key`, but Zendesk forgets keys after a while,
+  so the lookup by `external_id` comes first on every try;
 - attempts record the endpoint, the key, the status and the outcome: never a body or a header.
 """
 
@@ -35,7 +40,9 @@ from lead_parity.pipeline.remediation.store import RemediationStore
 log = logging.getLogger(__name__)
 
 UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
+UPDATE_PATH = "/crm/v3/objects/contacts/batch/update"
 READ_PATH = "/crm/v3/objects/contacts/batch/read"
+READ_PATHS = frozenset({READ_PATH})  # POSTs that only read: never marked as a try
 BATCH_LIMIT = 100  # HubSpot's batch endpoints take at most 100 inputs
 TICKETS_PATH = "/api/v2/tickets.json"
 USERS_PATH = "/api/v2/users/create_or_update.json"
@@ -70,12 +77,25 @@ def _outcome(exc: HttpClientError) -> tuple[int | None, str]:
     return None, "unknown"
 
 
-class _Recorder:
-    def __init__(self, store: RemediationStore, now: Callable[[], datetime]) -> None:
-        self.store = store
+class _Sender:
+    """What both vendors' senders share: the clients, the store, and the one way a request is
+    sent and its outcome recorded."""
+
+    def __init__(
+        self,
+        reader: HttpClient,
+        writer: HttpClient,
+        store: RemediationStore,
+        *,
+        max_rounds: int = 6,
+        pause_s: float = 0.5,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.reader, self.writer, self.store = reader, writer, store
+        self.max_rounds, self.pause_s = max_rounds, pause_s
         self.now = now
 
-    def __call__(self, ids, method, endpoint, status, outcome, key=None, detail=None) -> None:
+    def record(self, ids, method, endpoint, status, outcome, key=None, detail=None) -> None:
         self.store.record_attempt(
             list(ids),
             method=method,
@@ -87,48 +107,83 @@ class _Recorder:
             at=self.now(),
         )
 
-
-class HubSpotSender:
-    """Contact upserts by email, in batches of at most 100 inputs."""
-
-    def __init__(
+    def _request(
         self,
-        reader: HttpClient,
-        writer: HttpClient,
-        store: RemediationStore,
+        ids: list[str],
+        method: str,
+        path: str,
+        result: SendResult,
         *,
-        max_rounds: int = 6,
-        pause_s: float = 0.5,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.reader, self.writer, self.store = reader, writer, store
-        self.max_rounds, self.pause_s = max_rounds, pause_s
-        self.record = _Recorder(store, now)
-        self.now = now
+        body: dict | None = None,
+        params: dict | None = None,
+        key: str | None = None,
+    ) -> Page | None:
+        """Send one request for the actions `ids`: the page when a usable answer came back, else
+        None with the outcome recorded. A POST is a write, marked as tried before it leaves:
+        from then on the object may exist and a later try must read first. A GET is a read,
+        and so is a POST to a read path."""
+        write = method == "POST" and path not in READ_PATHS
+        if write:
+            self.store.mark_trying(ids)
+            result.writes += 1
+        else:
+            result.reads += 1
+        try:
+            if method == "GET":
+                page = self.reader.get_page(path, params)
+            elif write:
+                headers = {"Idempotency-Key": key} if key else None
+                page = self.writer.post_page(path, body, headers=headers)
+            else:
+                page = self.reader.post_page(path, body)
+        except HttpClientError as exc:
+            status, outcome = _outcome(exc)
+            outcome = outcome if write else "read_failed"
+            self.record(ids, method, path, status, outcome, key, str(exc))
+            return None
+        if page.data is None:
+            outcome = "unknown" if write else "read_failed"
+            self.record(ids, method, path, page.status, outcome, key, page.problem)
+            return None
+        return page
+
+
+# A group of actions addressed to one contact: ("id", contact id) when the identity spine knows
+# the contact, else ("email", the email HubSpot's unique index resolves).
+Key = tuple[str, str]
+
+
+def _key(action: Mapping) -> Key:
+    if action.get("target_id"):
+        return ("id", str(action["target_id"]))
+    return ("email", action["target_key"])
+
+
+class HubSpotSender(_Sender):
+    """Contact writes in batches of at most 100 inputs: `batch/update` by contact id when the
+    identity spine knows the lead's contact, else `batch/upsert` by email."""
 
     def send(self, actions: list[dict]) -> SendResult:
         result = SendResult()
-        groups: dict[str, list[dict]] = {}
+        pending: dict[Key, list[dict]] = {}
         for action in actions:
-            groups.setdefault(action["target_key"], []).append(action)
-        maybe_applied = {e for e, acts in groups.items() if any(a["tries"] for a in acts)}
-        pending = dict(groups)
+            pending.setdefault(_key(action), []).append(action)
+        maybe_applied = {k for k, acts in pending.items() if any(a["tries"] for a in acts)}
         for round_no in range(self.max_rounds):
             if not pending:
                 break
             if round_no:
                 time.sleep(self.pause_s * round_no)
-            look = [e for e in pending if e in maybe_applied]
-            unsure: set[str] = set()
-            for chunk in _chunks(look, BATCH_LIMIT):
-                found = self._read(chunk, pending, result)
-                if found is None:
-                    unsure.update(chunk)  # no answer: never write blind, look again next round
-                    continue
-                for email, contact_id in found.items():
-                    self._done(pending.pop(email), contact_id, result)
-            for chunk in _chunks([e for e in pending if e not in unsure], BATCH_LIMIT):
-                self._upsert(chunk, pending, maybe_applied, result)
+            unsure: set[Key] = set()
+            for kind in ("email", "id"):
+                look = [k for k in pending if k in maybe_applied and k[0] == kind]
+                for chunk in _chunks(look, BATCH_LIMIT):
+                    if not self._read(kind, chunk, pending, maybe_applied, result):
+                        unsure.update(chunk)  # no answer: never write blind, look next round
+            for kind, path in (("id", UPDATE_PATH), ("email", UPSERT_PATH)):
+                ready = [k for k in pending if k[0] == kind and k not in unsure]
+                for chunk in _chunks(ready, BATCH_LIMIT):
+                    self._write(path, chunk, pending, maybe_applied, result)
         result.unresolved = [a["action_id"] for acts in pending.values() for a in acts]
         return result
 
@@ -138,110 +193,108 @@ class HubSpotSender:
         result.sent.update(sent)
 
     def _read(
-        self, emails: list[str], pending: Mapping, result: SendResult
-    ) -> dict[str, str] | None:
-        """email -> contact id for contacts that already carry every action id of the email;
-        None when the read got no answer."""
-        body = {
-            "idProperty": "email",
-            "properties": ["email", "hs_additional_emails", REMEDIATION_PROPERTY],
-            "inputs": [{"id": e} for e in emails],
-        }
-        ids = [a["action_id"] for e in emails for a in pending[e]]
-        result.reads += 1
-        try:
-            page = self.reader.post_page(READ_PATH, body)
-        except HttpClientError as exc:
-            status, _ = _outcome(exc)
-            self.record(ids, "POST", READ_PATH, status, "read_failed", detail=str(exc))
-            return None
-        if page.data is None:
-            return None
-        found: dict[str, str] = {}
-        for contact in (page.data or {}).get("results", []) if page.data else []:
+        self,
+        kind: str,
+        keys: list[Key],
+        pending: dict[Key, list[dict]],
+        maybe_applied: set[Key],
+        result: SendResult,
+    ) -> bool:
+        """Finish the groups whose contact already carries every action id of the group; False
+        when the read got no answer. A contact id that reads as missing was deleted since the
+        spine saw it: its actions go by email from now on."""
+        body: dict = {
+            "properties": ["email", "hs_additional_emails", "hs_merged_object_ids",
+                           REMEDIATION_PROPERTY],
+            "inputs": [{"id": value} for _, value in keys],
+        }  # fmt: skip
+        if kind == "email":
+            body["idProperty"] = "email"
+        ids = [a["action_id"] for k in keys for a in pending[k]]
+        page = self._request(ids, "POST", READ_PATH, result, body=body)
+        if page is None:
+            return False
+        found: dict[Key, str] = {}
+        existing: set[Key] = set()
+        for contact in page.data.get("results") or []:
             props = contact.get("properties") or {}
             marks = set((props.get(REMEDIATION_PROPERTY) or "").split(";"))
-            # An input may be one of the contact's additional emails, not its primary one.
-            known = {(props.get("email") or "").lower()} | {
-                e.strip().lower() for e in (props.get("hs_additional_emails") or "").split(";")
-            }
-            for email in emails:
-                if email in known and all(a["action_id"] in marks for a in pending[email]):
-                    found[email] = str(contact["id"])
-        self.record(ids, "POST", READ_PATH, page.status, "read", detail=f"{len(found)} found")
-        return found
+            # An email input may be an additional email; an id input may be a merged-away id.
+            names = (
+                _emails(props)
+                if kind == "email"
+                else {str(contact.get("id"))} | _split(props.get("hs_merged_object_ids"))
+            )
+            for key in keys:
+                if key[1] in names:
+                    existing.add(key)
+                    if all(a["action_id"] in marks for a in pending[key]):
+                        found[key] = str(contact["id"])
+        for key, contact_id in found.items():
+            self._done(pending.pop(key), contact_id, result)
+        gone = [k for k in keys if kind == "id" and k not in existing]
+        for key in gone:
+            for action in pending.pop(key):
+                pending.setdefault(("email", action["target_key"]), []).append(action)
+            maybe_applied.discard(key)
+        detail = f"{len(found)} found" + (f", {len(gone)} contact ids gone" if gone else "")
+        self.record(ids, "POST", READ_PATH, page.status, "read", detail=detail)
+        return True
 
-    def _upsert(
-        self, emails: list[str], pending: dict, maybe_applied: set[str], result: SendResult
+    def _write(
+        self,
+        path: str,
+        keys: list[Key],
+        pending: dict[Key, list[dict]],
+        maybe_applied: set[Key],
+        result: SendResult,
     ) -> None:
         inputs = []
-        for email in emails:
-            acts = pending[email]
-            props = {
-                "email": email,
-                REMEDIATION_PROPERTY: ";".join(sorted(a["action_id"] for a in acts)),
-            }
+        for key in keys:
+            acts = pending[key]
+            props = {REMEDIATION_PROPERTY: ";".join(sorted(a["action_id"] for a in acts))}
             if any(a["action"] == "hubspot_flag" for a in acts):
                 props[ROUTING_PROPERTY] = "true"
-            inputs.append({"idProperty": "email", "id": email, "properties": props})
-        ids = [a["action_id"] for e in emails for a in pending[e]]
-        self.store.mark_trying(ids)
-        maybe_applied.update(emails)
-        result.writes += 1
-        try:
-            page = self.writer.post_page(UPSERT_PATH, {"inputs": inputs})
-        except HttpClientError as exc:
-            status, outcome = _outcome(exc)
-            self.record(ids, "POST", UPSERT_PATH, status, outcome, detail=str(exc))
-            return
-        if page.data is None:
-            self.record(ids, "POST", UPSERT_PATH, page.status, "unknown", detail=page.problem)
+            if key[0] == "email":
+                props["email"] = key[1]
+                inputs.append({"idProperty": "email", "id": key[1], "properties": props})
+            else:
+                # By id, never with an email: that would overwrite the contact's primary one.
+                inputs.append({"id": key[1], "properties": props})
+        ids = [a["action_id"] for k in keys for a in pending[k]]
+        maybe_applied.update(keys)
+        page = self._request(ids, "POST", path, result, body={"inputs": inputs})
+        if page is None:
             return
         marked: dict[str, str] = {}  # action id -> the contact that carries it
         for contact in page.data.get("results", []):
             props = contact.get("properties") or {}
             for mark in (props.get(REMEDIATION_PROPERTY) or "").split(";"):
                 marked.setdefault(mark, str(contact.get("id")))
-        by_email = {
-            e: marked[pending[e][0]["action_id"]]
-            for e in emails
-            if all(a["action_id"] in marked for a in pending[e])
-        }
         # One attempt row set and one sent mark per request, not per contact.
-        done = [(by_email[e], pending.pop(e)) for e in emails if e in by_email]
+        done = [
+            (marked[pending[k][0]["action_id"]], pending.pop(k))
+            for k in keys
+            if all(a["action_id"] in marked for a in pending[k])
+        ]
         ok_ids = [a["action_id"] for _, acts in done for a in acts]
         if ok_ids:
-            self.record(ok_ids, "POST", UPSERT_PATH, page.status, "ok")
+            self.record(ok_ids, "POST", path, page.status, "ok")
             sent = {a["action_id"]: cid for cid, acts in done for a in acts}
             self.store.mark_sent(sent, self.now())
             result.sent.update(sent)
-        failed = [a["action_id"] for e in emails if e in pending for a in pending[e]]
+        failed = [a["action_id"] for k in keys if k in pending for a in pending[k]]
         if failed:
             errors = page.data.get("errors") or []
             self.record(
-                failed, "POST", UPSERT_PATH, page.status, "partial_failure",
+                failed, "POST", path, page.status, "partial_failure",
                 detail="; ".join(str(e.get("message", ""))[:80] for e in errors[:3]),
             )  # fmt: skip
 
 
-class ZendeskSender:
+class ZendeskSender(_Sender):
     """A requester by `users/create_or_update`, then one ticket per action with a private
     comment, tags, `external_id = lp:<conversion_id>` and an `Idempotency-Key`."""
-
-    def __init__(
-        self,
-        reader: HttpClient,
-        writer: HttpClient,
-        store: RemediationStore,
-        *,
-        max_rounds: int = 6,
-        pause_s: float = 0.5,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.reader, self.writer, self.store = reader, writer, store
-        self.max_rounds, self.pause_s = max_rounds, pause_s
-        self.record = _Recorder(store, now)
-        self.now = now
 
     def send(self, actions: list[dict]) -> SendResult:
         result = SendResult()
@@ -288,34 +341,22 @@ class ZendeskSender:
                 "tags": TICKET_TAGS,
             }
         }
-        self.store.mark_trying([action["action_id"]])
+        ids = [action["action_id"]]
         action["tries"] += 1
-        result.writes += 1
-        try:
-            page = self.writer.post_page(TICKETS_PATH, body, headers={"Idempotency-Key": key})
-        except HttpClientError as exc:
-            status, outcome = _outcome(exc)
-            self.record([action["action_id"]], "POST", TICKETS_PATH, status, outcome, key,
-                        str(exc))  # fmt: skip
+        page = self._request(ids, "POST", TICKETS_PATH, result, body=body, key=key)
+        if page is None:
             return None
-        ticket_id = ((page.data or {}).get("ticket") or {}).get("id")
-        outcome = "ok" if ticket_id else "unknown"
-        self.record([action["action_id"]], "POST", TICKETS_PATH, page.status, outcome, key,
-                    page.problem)  # fmt: skip
+        ticket_id = (page.data.get("ticket") or {}).get("id")
+        self.record(ids, "POST", TICKETS_PATH, page.status, "ok" if ticket_id else "unknown", key)
         return f"ticket:{ticket_id}" if ticket_id else None
 
     def _find_ticket(self, action: dict, result: SendResult) -> int | None | bool:
         """The ticket an earlier try created, None when there is none, False when unsure."""
-        result.reads += 1
         external = external_id_for(action["conversion_id"])
-        try:
-            page = self.reader.get_page(TICKETS_PATH, {"external_id": external})
-        except HttpClientError as exc:
-            status, _ = _outcome(exc)
-            self.record([action["action_id"]], "GET", TICKETS_PATH, status, "read_failed",
-                        detail=str(exc))  # fmt: skip
-            return False
-        if page.data is None:
+        page = self._request(
+            [action["action_id"]], "GET", TICKETS_PATH, result, params={"external_id": external}
+        )
+        if page is None:
             return False
         tickets = [t for t in page.data.get("tickets", []) if t.get("external_id") == external]
         return min(t["id"] for t in tickets) if tickets else None
@@ -331,41 +372,43 @@ class ZendeskSender:
                 return None  # no answer: never write blind
             if found:
                 return found
-        self.store.mark_trying([action["action_id"]])
+        ids = [action["action_id"]]
         action["tries"] += 1
-        result.writes += 1
-        try:
-            page = self.writer.post_page(USERS_PATH, body)
-        except HttpClientError as exc:
-            status, outcome = _outcome(exc)
-            self.record([action["action_id"]], "POST", USERS_PATH, status, outcome,
-                        detail=str(exc))  # fmt: skip
+        page = self._request(ids, "POST", USERS_PATH, result, body=body)
+        if page is None:
             return None
-        user_id = ((page.data or {}).get("user") or {}).get("id")
-        self.record([action["action_id"]], "POST", USERS_PATH, page.status,
-                    "ok" if user_id else "unknown", detail=page.problem)  # fmt: skip
+        user_id = (page.data.get("user") or {}).get("id")
+        self.record(ids, "POST", USERS_PATH, page.status, "ok" if user_id else "unknown")
         return str(user_id) if user_id else None
 
     def _search_user(
         self, email: str, tags: list[str], action: dict, result: SendResult
     ) -> str | None | bool:
         """The user's id, None when there is none yet, False when the read got no answer."""
-        result.reads += 1
-        try:
-            page: Page = self.reader.get_page(USER_SEARCH_PATH, {"query": f"email:{email}"})
-        except HttpClientError as exc:
-            status, _ = _outcome(exc)
-            self.record([action["action_id"]], "GET", USER_SEARCH_PATH, status, "read_failed",
-                        detail=str(exc))  # fmt: skip
+        page = self._request(
+            [action["action_id"]], "GET", USER_SEARCH_PATH, result,
+            params={"query": f"email:{email}"},
+        )  # fmt: skip
+        if page is None:
             return False
-        if page.data is None:
-            return False
-        for user in (page.data or {}).get("users", []) if page.data else []:
+        for user in page.data.get("users") or []:
             if (user.get("email") or "").lower() == email and set(tags) <= set(
                 user.get("tags") or []
             ):
                 return str(user["id"])
         return None
+
+
+def _split(text: str | None) -> set[str]:
+    """A `;`-joined HubSpot multi-value property as a set."""
+    return {part.strip() for part in (text or "").split(";") if part.strip()}
+
+
+def _emails(props: Mapping) -> set[str]:
+    """Every email HubSpot's unique index resolves to this contact: primary and additional."""
+    return {e.lower() for e in _split(props.get("hs_additional_emails"))} | {
+        (props.get("email") or "").strip().lower()
+    }
 
 
 def _chunks(items: list, size: int) -> list[list]:

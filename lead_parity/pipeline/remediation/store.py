@@ -36,7 +36,7 @@ create table if not exists actions (
     status text not null, proposed_at text not null,
     decided_by text, decided_at text, sent_at text, object_id text,
     confirmed_at text, unseen_runs integer not null default 0, failed_at text, failure text,
-    tries integer not null default 0, last_seen_as_of text,
+    tries integer not null default 0, last_seen_as_of text, target_id text,
     unique (conversion_id, hop));
 create table if not exists attempts (
     seq integer primary key autoincrement, action_id text not null, at text not null,
@@ -67,6 +67,7 @@ class Proposal:
     action: str  # hubspot_upsert, hubspot_flag, zendesk_ticket, zendesk_flag
     target: str  # hubspot or zendesk
     target_key: str  # the email the vendor's unique index resolves
+    contact_id: str | None = None  # the HubSpot contact the identity spine knows: update by id
 
     @property
     def action_id(self) -> str:
@@ -93,6 +94,10 @@ class RemediationStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.executescript(SCHEMA)
+            # A store made before contact ids were planned: add the column, keep every row.
+            columns = {r[1] for r in con.execute("pragma table_info(actions)")}
+            if "target_id" not in columns:
+                con.execute("alter table actions add column target_id text")
 
     @classmethod
     def in_history(cls, history_dir: Path, *, create: bool = True) -> RemediationStore:
@@ -160,11 +165,12 @@ class RemediationStore:
                 )  # fmt: skip
                 con.executemany(
                     "insert into actions (action_id, batch_id, conversion_id, lead_key, hop, "
-                    "root_cause, conversion_type, action, target, target_key, status, "
-                    "proposed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)",
+                    "root_cause, conversion_type, action, target, target_key, target_id, status, "
+                    "proposed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'proposed', ?)",
                     [
                         [p.action_id, batch_id, p.conversion_id, p.lead_key, p.hop, p.root_cause,
-                         p.conversion_type, p.action, p.target, p.target_key, iso(at)]
+                         p.conversion_type, p.action, p.target, p.target_key, p.contact_id,
+                         iso(at)]
                         for p in chunk
                     ],
                 )  # fmt: skip

@@ -34,6 +34,7 @@ HOP_PARAM = "hop"  # ?hop=crm opens the dropped-leads list filtered to that hop
 PAGES = [
     ("work_queue.py", "Work queue", "work-queue"),
     ("incidents.py", "Incidents", "incidents"),
+    ("remediation.py", "Remediation", "remediation"),
 ]
 
 
@@ -335,8 +336,8 @@ def overview() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Lead parity", layout="wide")
-    # The work queue and incidents pages read and write their SQLite stores under history/,
-    # never the snapshot or the warehouse.
+    # The work queue, incidents and remediation pages read and write their SQLite stores
+    # under history/, never the snapshot or the warehouse.
     pages = [st.Page(overview, title="Overview", default=True)]
     pages += [st.Page(HERE / file, title=title, url_path=path) for file, title, path in PAGES]
     st.navigation(pages).run()

@@ -15,13 +15,15 @@ from orchestration.defs.quality.checks import run_as_of
 from orchestration.defs.resources import LeadParityConfig
 
 REMEDIATION_KEY = dg.AssetKey("remediation")
-# The staging tables the confirmation looks in, and fct_conversions so that the mirror lands
-# after the marts it annotates.
+# The staging tables the confirmation looks in, fct_conversions so that the mirror lands
+# after the marts it annotates, and the contact ids the planner reads from the snapshot this
+# asset runs before.
 UPSTREAM_KEYS = (
     dg.AssetKey("stg_hubspot__contacts"),
     dg.AssetKey("stg_zendesk__tickets"),
     dg.AssetKey("stg_zendesk__users"),
     dg.AssetKey("fct_conversions"),
+    dg.AssetKey("lead_crm_contacts"),
 )
 COLUMNS = dg.TableSchema(
     columns=[

@@ -3,7 +3,11 @@
 HubSpot (bearer token):
 - POST /crm/v3/objects/contacts/batch/upsert  (<= 100 inputs, idProperty=email; a unique-email
   index that covers `hs_additional_emails`, so an additional email updates its contact)
-- POST /crm/v3/objects/contacts/batch/read    (idProperty=email, the same index)
+- POST /crm/v3/objects/contacts/batch/update  (<= 100 inputs by contact id; a merged-away id
+  resolves to the merged contact, as HubSpot does; an unknown id fails that input with
+  OBJECT_NOT_FOUND in a 207, never creating anything)
+- POST /crm/v3/objects/contacts/batch/read    (idProperty=email through the same index, or by
+  contact id, merged-away ids included)
 Zendesk (basic auth, email/token):
 - GET  /api/v2/tickets.json?external_id=X      (external_id is not unique, as in Zendesk)
 - POST /api/v2/tickets.json                    (Idempotency-Key kept `idempotency_ttl_s`, then
@@ -39,6 +43,7 @@ ZENDESK_TOKEN = "zdtok-REMEDIATE-SECRET-zendesk"
 FAULTS = ("429", "500", "commit_500", "commit_drop", "commit_slow", "partial")
 ENDPOINTS = {
     ("POST", "/crm/v3/objects/contacts/batch/upsert"): "upsert",
+    ("POST", "/crm/v3/objects/contacts/batch/update"): "update",
     ("POST", "/crm/v3/objects/contacts/batch/read"): "read",
     ("GET", "/api/v2/tickets.json"): "ticket_lookup",
     ("POST", "/api/v2/tickets.json"): "ticket_create",
@@ -72,6 +77,7 @@ class FakeWrites:
         self._lock = threading.RLock()
         self._keys: dict[str, tuple[float, str, dict]] = {}
         self._index: dict[str, str] = {}  # email (primary or additional) -> contact id
+        self._merged: dict[str, str] = {}  # merged-away contact id -> the contact it became
         self._recent: deque[float] = deque()
         self._next_id = 5000
         self._server: ThreadingHTTPServer | None = None
@@ -118,7 +124,9 @@ class FakeWrites:
         """Forget every object, key, fault and logged request (one server, many schedules)."""
         with self._lock:
             self.idempotency_ttl_s, self.slow_s = idempotency_ttl_s, slow_s
-            for store in (self.contacts, self.users, self._keys, self._index, self.schedule):
+            stores = (self.contacts, self.users, self._keys, self._index, self._merged,
+                      self.schedule)  # fmt: skip
+            for store in stores:
                 store.clear()
             self.tickets.clear()
             self.log.clear()
@@ -143,6 +151,34 @@ class FakeWrites:
     def contact_for(self, email: str) -> str | None:
         """The unique-email index: primary and additional emails."""
         return self._index.get(email.lower())
+
+    def contact_by_id(self, contact_id: str) -> str | None:
+        """A live contact id, or the contact a merged-away id became."""
+        contact_id = str(contact_id)
+        while contact_id in self._merged:
+            contact_id = self._merged[contact_id]
+        return contact_id if contact_id in self.contacts else None
+
+    def merge(self, primary: str, secondary: str) -> str:
+        """Merge two contacts as HubSpot does since 2024: a new contact with a new id, the
+        primary's email kept, the secondary's emails additional, both old ids pointing to it."""
+        with self._lock:
+            first, second = self.contacts.pop(primary), self.contacts.pop(secondary)
+            merged_id = self._new_id()
+            emails = (_emails(first) | _emails(second)) - {first["email"]}
+            # Every id ever merged into either stays listed, as HubSpot keeps them.
+            merged = [primary, secondary] + [
+                i for c in (first, second)
+                for i in (c.get("hs_merged_object_ids") or "").split(";") if i
+            ]  # fmt: skip
+            props = {**second, **first, "hs_additional_emails": ";".join(sorted(emails)) or None,
+                     "hs_merged_object_ids": ";".join(merged)}  # fmt: skip
+            self._merged[primary] = self._merged[secondary] = merged_id
+            for email, owner in list(self._index.items()):
+                if owner in (primary, secondary):
+                    self._index[email] = merged_id
+            self.put_contact(merged_id, props)
+            return merged_id
 
     def writes(self) -> list[Logged]:
         return [r for r in self.log if r.method != "GET" and r.endpoint != "read"]
@@ -201,10 +237,38 @@ class FakeWrites:
         status = 207 if errors else 200
         return status, {"status": "COMPLETE", "results": results, "errors": errors}
 
+    def update(self, body: dict, fail: set[int]) -> tuple[int, dict]:
+        inputs = body.get("inputs") or []
+        if len(inputs) > 100:
+            return 400, {"status": "error", "message": "at most 100 inputs"}
+        results, errors = [], []
+        for n, item in enumerate(inputs):
+            if item.get("idProperty") not in (None, "hs_object_id"):
+                return 400, {"status": "error", "message": "this fake updates by contact id"}
+            contact_id = self.contact_by_id(item.get("id", ""))
+            if n in fail or contact_id is None:
+                category = "RATE_LIMITS" if n in fail else "OBJECT_NOT_FOUND"
+                context = {"ids": [item["id"]]}
+                errors.append(
+                    {"status": "error", "category": category, "message": category.lower(),
+                     "context": context}
+                )  # fmt: skip
+                continue
+            props = dict(item.get("properties") or {})
+            if "email" in props:
+                # A new primary email would move the index; the sender must never send one.
+                return 400, {"status": "error", "message": "email changes are not faked"}
+            self.contacts[contact_id].update(props)
+            results.append({"id": contact_id, "properties": dict(self.contacts[contact_id])})
+        status = 207 if errors else 200
+        return status, {"status": "COMPLETE", "results": results, "errors": errors}
+
     def read(self, body: dict) -> tuple[int, dict]:
         results = []
+        by_email = body.get("idProperty") == "email"
         for item in body.get("inputs") or []:
-            contact_id = self.contact_for(item.get("id", ""))
+            wanted = item.get("id", "")
+            contact_id = self.contact_for(wanted) if by_email else self.contact_by_id(wanted)
             if contact_id:
                 results.append({"id": contact_id, "properties": dict(self.contacts[contact_id])})
         return 200, {"status": "COMPLETE", "results": results}
@@ -303,6 +367,10 @@ class _Handler(BaseHTTPRequestHandler):
                 n = len(body.get("inputs") or [])
                 fail = set(range(max(n // 2, 1))) if fault == "partial" else set()
                 status, payload = fake.upsert(body, fail)
+            elif endpoint == "update":
+                n = len(body.get("inputs") or [])
+                fail = set(range(max(n // 2, 1))) if fault == "partial" else set()
+                status, payload = fake.update(body, fail)
             elif endpoint == "read":
                 status, payload = fake.read(body)
             elif endpoint == "ticket_lookup":

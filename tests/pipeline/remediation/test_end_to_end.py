@@ -106,6 +106,10 @@ def test_remediate_the_worked_examples(worked_build, tmp_path):
         assert by_conversion["m4"]["action"] == "zendesk_ticket"  # E: silent_drop
         assert by_conversion["m7"]["action"] == "zendesk_ticket"  # K: no_trace
         assert by_conversion["m8"]["action"] == "hubspot_flag"  # F: enrichment_failure
+        # F's lead has a contact (never assigned): the spine knows it, so it is flagged by id;
+        # C's lead has none, so its contact is upserted by email.
+        assert by_conversion["m8"]["target_id"] in originals
+        assert by_conversion["m3"]["target_id"] is None
         assert by_conversion["m10"]["action"] == "zendesk_flag"  # G: unassigned
         assert "m2" in planned["merge_candidates"] and "m2" not in by_conversion  # B
         # ... which is a person's call: a merge_candidate item in the review queue, once.
@@ -140,11 +144,15 @@ def test_remediate_the_worked_examples(worked_build, tmp_path):
             settings=HttpSettings(read_timeout_s=5, request_deadline_s=10), now=lambda: sent_at,
         )  # fmt: skip
         assert report.sent == len(planned["actions"]) and report.unresolved == 0
+        assert {"update", "upsert"} <= {r.endpoint for r in fake.writes()}
         writes = len(fake.writes())
         assert send_batch(paths.history, load_contract(), batch, env=fake.env()).sent == 0
         assert len(fake.writes()) == writes  # a re-run writes nothing
         status = cli("remediate", "status", "--batch", batch, "--json", env=env)
         assert {a["status"] for a in json.loads(status.stdout)} == {"sent"}
+        # Updated by id: the contact the spine knows, not a new one under the lead's email.
+        assert all(a["object_id"] == a["target_id"] for a in json.loads(status.stdout)
+                   if a["target_id"])  # fmt: skip
         land_vendor_state(fake, input_dir, originals, sent_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     # The next run: build, confirm, mirror.

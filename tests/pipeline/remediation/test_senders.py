@@ -76,19 +76,48 @@ def lp_tickets(fake: FakeWrites) -> dict[str, int]:
     return counts
 
 
+def known_contacts(fake: FakeWrites) -> tuple[list[Proposal], dict[str, str]]:
+    """Leads whose contact the identity spine knows, seeded in the fake: proposals carrying the
+    contact id, and action id -> the contact that must end up holding it.
+    - k: the lead converted under an email the contact does not hold (the spine linked them by
+      lead_id); a re-send and a routing flag of it, both by id;
+    - m: the spine saw contact M2, which has since been merged with M1 into a new contact;
+    - x: the address is an additional email of the contact the spine knows."""
+    k = fake.add_contact("k.primary@example.com", additional=("k.other@example.com",))
+    m1 = fake.add_contact("m1@example.com")
+    m2 = fake.add_contact("m2@example.com")
+    merged = fake.merge(m1, m2)
+    x = fake.add_contact("x.primary@example.com", additional=("x.lead@example.com",))
+    out = [
+        Proposal("k1", "LK", "crm", "silent_drop", "demo_request", "hubspot_upsert", "hubspot",
+                 "k.lead@example.com", k),
+        Proposal("k2", "LK", "crm_assignment", "unassigned", "demo_request", "hubspot_flag",
+                 "hubspot", "k.lead@example.com", k),
+        Proposal("m1", "LM", "crm", "no_trace", "demo_request", "hubspot_upsert", "hubspot",
+                 "m2@example.com", m2),
+        Proposal("x1", "LX", "marketing", "integration_failure", "contact_sales",
+                 "hubspot_upsert", "hubspot", "x.lead@example.com", x),
+    ]  # fmt: skip
+    return out, {p.action_id: {"k": k, "m": merged, "x": x}[p.conversion_id[0]] for p in out}
+
+
 def test_exactly_once_under_fifty_random_fault_schedules(tmp_path):
     # Each schedule: a fresh store and a reset fake, the first writes and reads of every endpoint
     # scripted with random faults, then the batch is sent (and re-launched, as the sensor would,
-    # while approved actions are left).
+    # while approved actions are left). HubSpot is written both ways: upserts by email and
+    # updates by the contact id the spine knows (additional emails and a merged id included).
     with FakeWrites() as fake:
         for seed in range(50):
             rng = random.Random(seed)
             home = tmp_path / f"s{seed}"
-            props = proposals(4, 3, 1)
-            store, batch = planned(home, props)
             fake.reset(idempotency_ttl_s=rng.choice([0.0, 3600.0]), slow_s=0.25)
             fake.add_contact("old@example.com", additional=("lead0@example.com",))
-            for endpoint in ("upsert", "read", "ticket_lookup", "ticket_create", "user_upsert"):
+            by_id, holder = known_contacts(fake)
+            props = proposals(4, 3, 1) + by_id
+            store, batch = planned(home, props)
+            contacts_before = len(fake.contacts)
+            for endpoint in ("upsert", "update", "read", "ticket_lookup", "ticket_create",
+                             "user_upsert"):  # fmt: skip
                 fake.schedule[endpoint] = deque(
                     rng.choice([*FAULTS, None, None]) if rng.random() < 0.5 else None
                     for _ in range(rng.randint(0, 4))
@@ -105,19 +134,41 @@ def test_exactly_once_under_fifty_random_fault_schedules(tmp_path):
             assert statuses == {"sent"}, (seed, statuses, fake.schedule)
             # Zendesk: one lp: ticket per ticket action, never two (external_id is not unique).
             assert lp_tickets(fake) == {f"lp:q{i}": 1 for i in range(3)}, seed
-            # HubSpot: one contact per email; lead0 is an additional email of an old contact.
-            emails = [p.target_key for p in props if p.target == "hubspot"]
+            # HubSpot by email: one contact per email; lead0 is an additional email of an old
+            # contact. By id: the known contact is updated, and no contact is ever created for
+            # the email the lead converted under.
+            emails = [p.target_key for p in props if p.target == "hubspot" and not p.contact_id]
             ids = {e: fake.contact_for(e) for e in emails}
             assert all(ids.values()), seed
             assert ids["lead0@example.com"] == fake.contact_for("old@example.com")
-            assert len(fake.contacts) == 1 + len(emails) - 1, seed
+            assert len(fake.contacts) == contacts_before + len(emails) - 1, seed
+            assert fake.contact_for("k.lead@example.com") is None, seed
+            sent = {a["action_id"]: a["object_id"] for a in store.actions(batch_id=batch)}
             for p in props:
-                if p.target == "hubspot":
-                    marks = fake.contacts[ids[p.target_key]]["lp_remediation"].split(";")
-                    assert p.action_id in marks, seed
+                if p.target != "hubspot":
+                    continue
+                contact = holder.get(p.action_id) or ids[p.target_key]
+                assert p.action_id in fake.contacts[contact]["lp_remediation"], seed
+                assert sent[p.action_id] == contact, seed
+            assert fake.contacts[holder[by_id[1].action_id]]["lp_needs_routing"] == "true"
             writes_before = len(fake.writes())
             report = send(home, fake, batch)
             assert report.sent == 0 and len(fake.writes()) == writes_before, seed
+
+
+def test_a_contact_id_gone_since_the_spine_saw_it_falls_back_to_email(tmp_path):
+    # The contact was deleted after the last fetch: the update fails that input (207), a read
+    # by id confirms it is gone, and the action is upserted by email instead: sent, once.
+    gone = Proposal("g1", "LG", "crm", "no_trace", "demo_request", "hubspot_upsert", "hubspot",
+                    "gone@example.com", "424242")  # fmt: skip
+    store, batch = planned(tmp_path, [gone, *proposals(1, 0)])
+    with FakeWrites() as fake:
+        report = send(tmp_path, fake, batch)
+        trail = [(r.endpoint, r.status) for r in fake.log]
+        assert report.sent == 2 and report.unresolved == 0
+        assert ("update", 207) in trail and trail[-1] == ("upsert", 200)
+        assert fake.contact_for("gone@example.com") is not None and len(fake.contacts) == 2
+        assert send(tmp_path, fake, batch).sent == 0 and len(fake.writes()) == 3
 
 
 def test_rerun_of_a_half_sent_batch_reads_before_it_writes(tmp_path):

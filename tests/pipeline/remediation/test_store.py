@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lead_parity.pipeline.remediation import Proposal, RemediationError, RemediationStore
+from lead_parity.pipeline.remediation.store import SCHEMA
 
 AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -112,3 +113,27 @@ def test_the_contract_caps_default_and_refuse_nonsense():
         with pytest.raises(ContractError, match=message):
             parse_contract({**raw, "remediation": bad})
     assert parse_contract({**raw, "remediation": {"max_per_day": 20}}).remediation.max_per_day == 20
+
+
+def test_a_store_made_before_contact_ids_gains_the_column_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "remediation.sqlite")
+    schema = SCHEMA.replace(" target_id text,", "")
+    assert schema != SCHEMA
+    old.executescript(schema)
+    old.execute(
+        "insert into actions (action_id, batch_id, conversion_id, hop, action, target, "
+        "target_key, status, proposed_at) values ('ra_1', 'rb_1', 'c1', 'crm', "
+        "'hubspot_upsert', 'hubspot', 'p@example.com', 'approved', '2026-12-07T09:00:00.000000Z')"
+    )
+    old.commit()
+    old.close()
+    store = RemediationStore.in_history(tmp_path)
+    [action] = store.approved()
+    assert action["action_id"] == "ra_1" and action["target_id"] is None
+    store.record_plan([Proposal("c2", "L2", "crm", "no_trace", None, "hubspot_upsert", "hubspot",
+                                "q@example.com", "501")], by="ops", at=AT, snapshot_as_of=None,
+                      max_per_batch=10)  # fmt: skip
+    known = {a["conversion_id"]: a["target_id"] for a in store.actions()}
+    assert known == {"c1": None, "c2": "501"}
