@@ -30,10 +30,10 @@ QUEUE_SCHEMA = pa.schema([
     ("action_id", pa.string()), ("batch_id", pa.string()), ("conversion_id", pa.string()),
     ("lead_key", pa.string()), ("hop", pa.string()), ("root_cause", pa.string()),
     ("conversion_type", pa.string()), ("action", pa.string()), ("target", pa.string()),
-    ("status", pa.string()), ("proposed_at", _TS), ("decided_by", pa.string()),
-    ("decided_at", _TS), ("sent_at", _TS), ("object_id", pa.string()), ("confirmed_at", _TS),
-    ("unseen_runs", pa.int64()), ("failed_at", _TS), ("failure", pa.string()),
-    ("tries", pa.int64()),
+    ("target_id", pa.string()), ("status", pa.string()), ("proposed_at", _TS),
+    ("decided_by", pa.string()), ("decided_at", _TS), ("sent_at", _TS),
+    ("object_id", pa.string()), ("confirmed_at", _TS), ("unseen_runs", pa.int64()),
+    ("failed_at", _TS), ("failure", pa.string()), ("tries", pa.int64()),
 ])  # fmt: skip
 ATTEMPT_SCHEMA = pa.schema([
     ("seq", pa.int64()), ("action_id", pa.string()), ("at", _TS), ("method", pa.string()),
