@@ -121,7 +121,7 @@ def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
 
     from expectations.context import data_docs_url
     from lead_parity.cli.runner import execute_pipeline
-    from lead_parity.cli.summary import findings_lines, ingestion_lines
+    from lead_parity.cli.summary import findings_lines, ingestion_lines, review_queue_line
     from lead_parity.cli.verdict import verdict_lines
     from lead_parity.contract import load_contract
     from lead_parity.pipeline.incidents.deliver import deliver_after_run
@@ -180,6 +180,9 @@ def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
         paths.warehouse, load_contract(params.contract), run_id=outcome.run_id
     ).lines():
         print(f"  {line}")
+    queue = review_queue_line(paths, params.as_of)
+    if queue:
+        print(f"  {queue}")
     if outcome.warned_checks:
         print(f"  SLO checks that warned: {', '.join(outcome.warned_checks)}")
     print()

@@ -1,10 +1,13 @@
 """The short human summary printed at the end of `lead-parity run` and `lead-parity demo`."""
 
 import contextlib
+from collections import Counter
+from datetime import datetime
 
 import duckdb
 
 from lead_parity.contract import HOP_RULES
+from lead_parity.pipeline.human_state import from_iso
 from lead_parity.pipeline.paths import RunPaths
 from lead_parity.readers.verdict import rows_or_empty
 
@@ -102,3 +105,21 @@ def findings_lines(paths: RunPaths, limit: int = 5) -> list[str]:
         lines.append("  dropped by campaign origin (count, value at risk):")
         lines += [f"    {o:<20}{n:>8,}  ${(v or 0):>12,.0f}" for o, n, v in by_origin]
     return lines
+
+
+def review_queue_line(paths: RunPaths, as_of: datetime) -> str | None:
+    """Work items waiting for a person after this run: open or claimed, past due, per kind."""
+    from lead_parity.pipeline.review_queue.store import STORE_FILE, QueueStore
+
+    if not (paths.history / STORE_FILE).is_file():
+        return None
+    waiting = QueueStore.in_history(paths.history).items(states=("open", "claimed"))
+    if not waiting:
+        return "review queue: nothing waiting"
+    overdue = sum(1 for item in waiting if (from_iso(item["due_at"]) or as_of) < as_of)
+    kinds = Counter(item["kind"] for item in waiting)
+    by_kind = ", ".join(f"{kind} {n:,}" for kind, n in sorted(kinds.items()))
+    return (
+        f"review queue: {len(waiting):,} waiting ({overdue:,} past due; {by_kind}); "
+        "`lead-parity queue list` shows them"
+    )

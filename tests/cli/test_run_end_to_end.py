@@ -66,6 +66,12 @@ def test_the_run_reads_like_a_verdict_and_keeps_tool_logs_in_a_file(first_run):
     assert "  done   dbt build (models + tests)" in out
     assert out.index("parity SLO") < out.index("where to look:") < out.index("details:")
     assert "what to fix first" in out
+    # The work the run left for people, with the same counts the queue's store holds.
+    from lead_parity.pipeline.review_queue.store import QueueStore
+
+    waiting = QueueStore.in_history(warehouse.parent / "history").items(states=("open", "claimed"))
+    expected = f"review queue: {len(waiting):,} waiting" if waiting else "review queue: nothing"
+    assert expected in out
     # dbt's and Dagster's own lines are in the log file, not on the terminal.
     log = warehouse.parent / "logs" / "lead-parity-run.log"
     assert f"log {log}" in out
