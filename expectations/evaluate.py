@@ -27,11 +27,9 @@ from expectations.suites import SUITES, UNIT_SEVERITY, SuiteSpec
 from expectations.suites.fct_conversions import is_high_intent
 from expectations.suites.fct_hop_parity_daily import is_judged
 from lead_parity.contract import Contract
+from lead_parity.contract.evaluations import COLUMNS
 
-SLO_COLUMNS = [
-    "evaluated_at", "rule", "scope", "conversion_date", "conversion_type", "origin", "hop",
-    "observed", "threshold", "passed", "severity", "expected", "dropped", "details",
-]  # fmt: skip
+SLO_COLUMNS = list(COLUMNS)  # the row shape of ops.slo_evaluations, declared once
 SAMPLE_IDS = 10
 
 

@@ -15,53 +15,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from expectations.evaluate import SLO_COLUMNS
+from lead_parity.contract.evaluations import COLUMNS, SCHEMA, ddl
 from lead_parity.files import replacing
 
-SCHEMA = pa.schema(
-    [
-        ("evaluated_at", pa.timestamp("us")),
-        ("rule", pa.string()),
-        ("scope", pa.string()),
-        ("conversion_date", pa.date32()),
-        ("conversion_type", pa.string()),
-        ("origin", pa.string()),
-        ("hop", pa.string()),
-        ("observed", pa.float64()),
-        ("threshold", pa.float64()),
-        ("passed", pa.bool_()),
-        ("severity", pa.string()),
-        ("expected", pa.int64()),
-        ("dropped", pa.int64()),
-        ("details", pa.string()),
-    ]
-)
-
-DDL = """
-create table if not exists ops.slo_evaluations (
-    evaluated_at timestamp not null,
-    rule varchar not null,
-    scope varchar not null,
-    conversion_date date,
-    conversion_type varchar,
-    origin varchar,
-    hop varchar,
-    observed double,
-    threshold double,
-    passed boolean not null,
-    severity varchar not null,
-    expected bigint,
-    dropped bigint,
-    details varchar,
-    primary key (evaluated_at, rule, scope)
-)
-"""
+DDL = ddl()
 HISTORY_FILE = "slo_evaluations.parquet"
 
 
 def to_arrow(units: pd.DataFrame) -> pa.Table:
     """The units frame typed as the table (dates from ISO text, nullable integers)."""
-    frame = units[SLO_COLUMNS].copy()
+    frame = units[list(COLUMNS)].copy()
     frame["conversion_date"] = pd.to_datetime(frame["conversion_date"]).dt.date
     for column in ("expected", "dropped"):
         frame[column] = pd.array(frame[column], dtype="Int64")
@@ -98,6 +61,40 @@ def _write_history(con: duckdb.DuckDBPyConnection, history_dir: Path) -> None:
         pq.write_table(table.cast(SCHEMA), tmp)
 
 
+def write_evaluation(
+    warehouse: Path,
+    evaluated_at: datetime,
+    units_by_rule: dict[str, pd.DataFrame],
+    history_dir: Path | None = None,
+) -> dict[str, int]:
+    """Replace each given rule's rows of this evaluation with its units, in one transaction.
+
+    Rules not named keep their rows (the remediation asset writes its own). Connect, write,
+    close at once. Returns the rows written per rule.
+    """
+    incoming = {rule: to_arrow(units) for rule, units in units_by_rule.items()}
+    con = duckdb.connect(str(warehouse))
+    try:
+        _ensure_table(con, history_dir)
+        con.execute("begin transaction")
+        for rule, table in incoming.items():
+            con.execute(
+                "delete from ops.slo_evaluations where evaluated_at = ? and rule = ?",
+                [evaluated_at, rule],
+            )
+            con.register("incoming_evaluations", table)
+            con.execute(
+                "insert into ops.slo_evaluations by name select * from incoming_evaluations"
+            )
+            con.unregister("incoming_evaluations")
+        con.execute("commit")
+        if history_dir is not None:
+            _write_history(con, history_dir)
+    finally:
+        con.close()
+    return {rule: table.num_rows for rule, table in incoming.items()}
+
+
 def write_evaluations(
     warehouse: Path,
     evaluated_at: datetime,
@@ -105,25 +102,8 @@ def write_evaluations(
     units: pd.DataFrame,
     history_dir: Path | None = None,
 ) -> int:
-    """Replace `rule`'s rows of this evaluation with `units`; connect, write, close at once."""
-    incoming = to_arrow(units)
-    con = duckdb.connect(str(warehouse))
-    try:
-        _ensure_table(con, history_dir)
-        con.execute("begin transaction")
-        con.execute(
-            "delete from ops.slo_evaluations where evaluated_at = ? and rule = ?",
-            [evaluated_at, rule],
-        )
-        con.register("incoming_evaluations", incoming)
-        con.execute("insert into ops.slo_evaluations by name select * from incoming_evaluations")
-        con.unregister("incoming_evaluations")
-        con.execute("commit")
-        if history_dir is not None:
-            _write_history(con, history_dir)
-    finally:
-        con.close()
-    return incoming.num_rows
+    """Replace `rule`'s rows of this evaluation with `units`."""
+    return write_evaluation(warehouse, evaluated_at, {rule: units}, history_dir)[rule]
 
 
 def ensure_table(warehouse: Path, history_dir: Path | None = None) -> None:
@@ -135,15 +115,29 @@ def ensure_table(warehouse: Path, history_dir: Path | None = None) -> None:
         con.close()
 
 
-def read_evaluations(warehouse: Path, evaluated_at: datetime | None = None) -> pd.DataFrame:
-    """All stored evaluations, or those of one evaluated_at, ordered by rule and scope."""
+def read_evaluations(
+    warehouse: Path, evaluated_at: datetime | None = None, rule: str | None = None
+) -> pd.DataFrame:
+    """Stored evaluations (all, or of one evaluated_at and/or rule) ordered by rule and scope.
+
+    Read-only: an evaluation not written yet (no table) reads as no rows, typed as the table.
+    """
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        sql = "select * from ops.slo_evaluations"
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'ops' and table_name = 'slo_evaluations'"
+        ).fetchone()[0]
+        if not exists:
+            return SCHEMA.empty_table().to_pandas()
+        sql = "select * from ops.slo_evaluations where true"
         params: list = []
         if evaluated_at is not None:
-            sql += " where evaluated_at = ?"
+            sql += " and evaluated_at = ?"
             params.append(evaluated_at)
+        if rule is not None:
+            sql += " and rule = ?"
+            params.append(rule)
         return con.execute(sql + " order by evaluated_at, rule, scope", params).df()
     finally:
         con.close()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
+from pandas.testing import assert_frame_equal
 
-from expectations.store import read_evaluations
+from expectations.store import HISTORY_FILE, read_evaluations
 from expectations.suites import SUITES
 from orchestration.defs.quality.checks import (
     SLO_EVALUATIONS_KEY,
@@ -18,6 +21,10 @@ from orchestration.defs.resources import LeadParityConfig
 from .warehouse_builder import AS_OF, Warehouse
 
 MART_KEYS = sorted({spec.mart for spec in SUITES.values()})
+HOLD_READ_ONLY = (
+    "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
+    "print('holding', flush=True); sys.stdin.read()"
+)
 
 
 def hand_built_marts(fill) -> dg.AssetsDefinition:
@@ -34,7 +41,7 @@ def hand_built_marts(fill) -> dg.AssetsDefinition:
     return marts
 
 
-def run(tmp_path: Path, fill):
+def run(tmp_path: Path, fill, instance: dg.DagsterInstance | None = None, selection=None):
     config = LeadParityConfig(
         input_dir=str(tmp_path / "input"),
         warehouse=str(tmp_path / "data" / "warehouse.duckdb"),
@@ -44,6 +51,8 @@ def run(tmp_path: Path, fill):
         [hand_built_marts(fill), *quality_checks, *quality_assets],
         resources={"lead_parity": config},
         raise_on_error=False,
+        instance=instance,
+        selection=selection,
     )
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     return result, evaluations, config.paths()
@@ -58,7 +67,7 @@ def stack_with_breaches(warehouse: Warehouse) -> None:
     warehouse.ledger("segment", "a.jsonl", read=3, loaded=2, quarantined=1, duplicates=0)
 
 
-def test_every_suite_has_a_blocking_check_on_its_mart():
+def test_every_suite_has_a_check_on_its_mart_and_integrity_checks_block():
     specs = {
         (key.asset_key.to_user_string(), key.name): check.get_spec_for_check_key(key)
         for check in quality_checks
@@ -74,7 +83,17 @@ def test_every_suite_has_a_blocking_check_on_its_mart():
         ("ingestion_ledger", "ledger_balanced"),
         ("quarantined_records", "quarantine_slo"),
     }
-    assert all(spec.blocking for spec in specs.values())
+    # Integrity checks gate everything downstream; SLO checks report the judged rows after
+    # the slo_evaluations asset (a WARN gates nothing).
+    assert {name for (_, name), spec in specs.items() if spec.blocking} == {
+        "conversion_id_unique",
+        "ledger_balanced",
+    }
+    assert all(
+        spec.additional_deps[0].asset_key == SLO_EVALUATIONS_KEY
+        for (_, name), spec in specs.items()
+        if name.endswith("_slo")
+    )
 
 
 def test_slo_breaches_warn_name_their_units_and_the_run_still_succeeds(tmp_path):
@@ -125,3 +144,37 @@ def test_a_failed_integrity_check_fails_the_run_and_blocks_what_follows(tmp_path
     assert not evaluations["ledger_balanced"].passed
     materialized = {m.asset_key for m in result.get_asset_materialization_events() if m.asset_key}
     assert SLO_EVALUATIONS_KEY not in materialized
+
+
+def test_re_running_only_the_checks_reports_the_same_and_writes_nothing(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    _, first, paths = run(tmp_path, stack_with_breaches, instance)
+    stored = read_evaluations(paths.warehouse)
+    history = (paths.history / HISTORY_FILE).read_bytes()
+    # Another process holding the warehouse read-only: any check opening it for writing fails.
+    reader = subprocess.Popen(
+        [sys.executable, "-c", HOLD_READ_ONLY, str(paths.warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "holding"
+        checks_only = dg.AssetSelection.checks(*(k for c in quality_checks for k in c.check_keys))
+        result, again, _ = run(tmp_path, stack_with_breaches, instance, checks_only)
+    finally:
+        reader.communicate("")
+
+    assert result.success
+    assert not result.get_asset_materialization_events()  # no asset ran, only the checks
+    assert set(again) == set(first)
+    for name, evaluation in first.items():
+        assert (again[name].passed, again[name].severity) == (
+            evaluation.passed,
+            evaluation.severity,
+        )
+        assert again[name].metadata == evaluation.metadata, name
+    assert again["parity_slo"].metadata["rows_validated"].value == 5  # from the GX run
+    assert again["parity_slo"].metadata["validation_page"].value.startswith("file://")
+    assert_frame_equal(read_evaluations(paths.warehouse), stored)
+    assert (paths.history / HISTORY_FILE).read_bytes() == history

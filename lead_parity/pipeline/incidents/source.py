@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from lead_parity.contract import Contract
+from lead_parity.contract.evaluations import COLUMNS
 from lead_parity.pipeline.incidents.early_warnings import (
     ANOMALY_RULE,
     DEAD_LETTER_RULE,
@@ -35,10 +36,7 @@ from lead_parity.pipeline.incidents.rules import (
     parse_details,
 )
 
-EVALUATION_COLUMNS = (
-    "evaluated_at", "rule", "scope", "conversion_date", "conversion_type", "origin", "hop",
-    "observed", "threshold", "passed", "severity", "expected", "dropped", "details",
-)  # fmt: skip
+EVALUATION_COLUMNS = COLUMNS  # ops.slo_evaluations, as the quality layer writes it
 MAX_SAMPLES = 10
 BUDGET_MART = "fct_parity_budget_daily"
 BURN_RULE = "parity_burn"

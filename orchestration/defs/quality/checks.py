@@ -1,12 +1,15 @@
-"""Asset checks on the marts that run the GX suites after each build (SPEC sections 3 and 6).
+"""The SLO judgement of a run and the asset checks that report it (SPEC sections 3 and 6).
 
-SLO breaches are findings about the go-to-market stack, not pipeline failures: they WARN and the
-run goes on. Integrity checks (unique conversion ids, the ingestion ledger invariant) mean the
-pipeline itself is wrong: they fail with ERROR and, being blocking, stop the run.
+One direction: the `slo_evaluations` asset runs every SLO rule's GX suite once (Data Docs
+included) and writes the judged units to ops.slo_evaluations; the SLO checks on the marts read
+their rule's rows of the run back and report them, with no side effect, and incidents evaluate
+those rows. SLO breaches are findings about the go-to-market stack, not pipeline failures: they
+WARN and the run goes on.
 
-Every check is blocking so that anything downstream of a checked mart (the `slo_evaluations`
-asset, then incidents) waits for the verdicts; a WARN failure never gates anything. Each SLO
-check writes its rule's units to ops.slo_evaluations itself (connect, write, close).
+Integrity checks (unique conversion ids, the ingestion ledger invariant) mean the pipeline itself
+is wrong: they validate their suite read-only, fail with ERROR and, being blocking, stop the run
+before anything downstream (the SLO evaluation, incidents, publishing) uses a broken mart. Their
+only output besides the verdict is their Data Docs page.
 """
 
 from datetime import datetime
@@ -18,8 +21,10 @@ import pyarrow.parquet as pq
 
 from expectations.context import data_docs_index, data_docs_url
 from expectations.evaluate import RuleOutcome, evaluate_rule
-from expectations.store import ensure_table, read_evaluations, write_evaluations
-from expectations.suites import SUITES, SuiteSpec
+from expectations.store import read_evaluations, write_evaluation
+from expectations.suites import SLO_RULES, SUITES, SuiteSpec
+from lead_parity.contract.evaluations import SCHEMA
+from orchestration.defs.owners import MART_OWNERS
 from orchestration.defs.resources import LeadParityConfig
 
 TABLE_ROWS = 25
@@ -124,13 +129,73 @@ def _description(spec: SuiteSpec) -> str:
     if spec.kind == "slo":
         return (
             f"SLO `{spec.rule}` (GX suite {spec.suite_name}, thresholds from the contract's slo "
-            f"section): {spec.description} Breaches warn and land in ops.slo_evaluations."
+            f"section): {spec.description} Reports the run's units of the rule from "
+            "ops.slo_evaluations (judged once by the slo_evaluations asset); breaches warn."
         )
     return f"Integrity (GX suite {spec.suite_name}): {spec.description} Fails the run."
 
 
-def build_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
-    """The Dagster check running one suite on its mart."""
+CHECKED_ASSET_KEYS = tuple(dict.fromkeys(dg.AssetKey(spec.mart) for spec in SUITES.values()))
+SLO_EVALUATIONS_KEY = dg.AssetKey("slo_evaluations")
+EVALUATION_COLUMNS = dg.TableSchema(
+    columns=[dg.TableColumn(field.name, str(field.type)) for field in SCHEMA]
+)
+VALIDATIONS = "validations"  # the asset's metadata entry: each rule's GX run, for its check
+
+
+def _validation_of(context: dg.AssetCheckExecutionContext, rule: str, evaluated_at: datetime):
+    """What the slo_evaluations asset recorded of `rule`'s GX run for this as_of, or {}."""
+    event = context.instance.get_latest_materialization_event(SLO_EVALUATIONS_KEY)
+    materialization = event.asset_materialization if event else None
+    if materialization is None:
+        return {}
+    metadata = materialization.metadata
+    stamp = metadata.get("evaluated_at")
+    if stamp is None or stamp.value != evaluated_at.isoformat():
+        return {}
+    entry = metadata.get(VALIDATIONS)
+    return (entry.value if entry is not None else {}).get(rule, {})
+
+
+def _slo_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
+    """Reads the rule's rows of this run's evaluation (read-only) and reports them."""
+
+    @dg.asset_check(
+        asset=dg.AssetKey(spec.mart),
+        name=spec.check_name,
+        description=_description(spec),
+        additional_deps=[SLO_EVALUATIONS_KEY],
+        # Not blocking: it runs after the evaluation, downstream of the mart it reports on, and
+        # a WARN never gates anything.
+        blocking=False,
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext, lead_parity: LeadParityConfig
+    ) -> dg.AssetCheckResult:
+        paths = lead_parity.paths()
+        evaluated_at = run_as_of(lead_parity).replace(microsecond=0)
+        units = read_evaluations(paths.warehouse, evaluated_at, spec.rule)
+        validation = _validation_of(context, spec.rule, evaluated_at)
+        outcome = RuleOutcome(
+            rule=spec.rule,
+            spec=spec,
+            evaluated_at=evaluated_at,
+            success=bool(units["passed"].astype(bool).all()),
+            units=units,
+            statistics={"rows_validated": validation.get("rows_validated", 0)},
+            validation_url=validation.get("validation_page"),
+        )
+        return dg.AssetCheckResult(
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata=check_metadata(outcome, paths.data_docs),
+        )
+
+    return _check
+
+
+def _integrity_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
+    """Validates the integrity suite on its mart (read-only) and fails the run on offenders."""
 
     @dg.asset_check(
         asset=dg.AssetKey(spec.mart),
@@ -138,33 +203,27 @@ def build_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
         description=_description(spec),
         blocking=True,
     )
-    def _check(
-        context: dg.AssetCheckExecutionContext, lead_parity: LeadParityConfig
-    ) -> dg.AssetCheckResult:
-        paths = lead_parity.duckdb_paths("the GX SLO checks")
+    def _check(lead_parity: LeadParityConfig) -> dg.AssetCheckResult:
+        paths = lead_parity.duckdb_paths("the GX integrity checks")
         outcome = evaluate_rule(
             spec.rule, paths.warehouse, lead_parity.contract(), run_as_of(lead_parity),
             paths.data_docs,
         )  # fmt: skip
-        if spec.kind == "slo":
-            written = write_evaluations(
-                paths.warehouse, outcome.evaluated_at, spec.rule, outcome.units, paths.history
-            )
-            context.log.info(f"{spec.rule}: {written} units written to ops.slo_evaluations")
-        severity = dg.AssetCheckSeverity.WARN if spec.kind == "slo" else dg.AssetCheckSeverity.ERROR
         return dg.AssetCheckResult(
             passed=outcome.passed,
-            severity=severity,
+            severity=dg.AssetCheckSeverity.ERROR,
             metadata=check_metadata(outcome, paths.data_docs),
         )
 
     return _check
 
 
-quality_checks = [build_check(spec) for spec in SUITES.values()]
+def build_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
+    """The Dagster check of one suite on its mart."""
+    return _slo_check(spec) if spec.kind == "slo" else _integrity_check(spec)
 
-CHECKED_ASSET_KEYS = tuple(dict.fromkeys(dg.AssetKey(spec.mart) for spec in SUITES.values()))
-SLO_EVALUATIONS_KEY = dg.AssetKey("slo_evaluations")
+
+quality_checks = [build_check(spec) for spec in SUITES.values()]
 
 
 def _summary_table(evaluations) -> str:
@@ -184,23 +243,54 @@ def _summary_table(evaluations) -> str:
     deps=list(CHECKED_ASSET_KEYS),
     group_name="quality",
     kinds={"duckdb", "greatexpectations"},
+    owners=MART_OWNERS,
     description="ops.slo_evaluations: one row per SLO rule and judged unit per evaluation, kept "
-    "across runs. Written by the SLO asset checks on the marts; this asset runs after all of "
-    "them (they are blocking) and summarises the run's evaluation, so incidents can depend on it.",
+    "across runs. Runs every SLO rule's GX suite once on the marts (after the blocking "
+    "integrity checks), builds their Data Docs pages and writes the judged units (a re-run of "
+    "the same as_of replaces them); the SLO checks report these rows and incidents evaluate them.",
+    metadata={"dagster/column_schema": EVALUATION_COLUMNS},
 )
-def slo_evaluations(lead_parity: LeadParityConfig) -> dg.MaterializeResult:
+def slo_evaluations(
+    context: dg.AssetExecutionContext, lead_parity: LeadParityConfig
+) -> dg.MaterializeResult:
     paths = lead_parity.duckdb_paths("slo_evaluations")
-    ensure_table(paths.warehouse, paths.history)
+    contract = lead_parity.contract()
     as_of = run_as_of(lead_parity)
-    evaluations = read_evaluations(paths.warehouse, as_of)
+    outcomes = {
+        rule: evaluate_rule(rule, paths.warehouse, contract, as_of, paths.data_docs)
+        for rule in SLO_RULES
+    }
+    evaluated_at = next(iter(outcomes.values())).evaluated_at
+    written = write_evaluation(
+        paths.warehouse,
+        evaluated_at,
+        {rule: outcome.units for rule, outcome in outcomes.items()},
+        paths.history,
+    )
+    context.log.info(
+        "ops.slo_evaluations: " + ", ".join(f"{r} {n} units" for r, n in written.items())
+    )
+    evaluations = pd.concat([o.units for o in outcomes.values()], ignore_index=True)
     breached = evaluations[~evaluations["passed"].astype(bool)]
     metadata: dict = {
-        "evaluated_at": as_of.isoformat(),
+        "evaluated_at": evaluated_at.isoformat(),
         "judged_units": len(evaluations),
         "breached_units": len(breached),
         "critical_units": int((evaluations["severity"] == "critical").sum()),
         "rules_breached": dg.MetadataValue.json(sorted(breached["rule"].unique().tolist())),
         "by_rule": dg.MetadataValue.md(_summary_table(evaluations)),
+        VALIDATIONS: dg.MetadataValue.json(
+            {
+                rule: {
+                    "suite": outcome.spec.suite_name,
+                    "success": outcome.success,
+                    "rows_validated": int(outcome.statistics.get("rows_validated", 0)),
+                    "validation_page": outcome.validation_url,
+                }
+                for rule, outcome in outcomes.items()
+            }
+        ),
+        "dagster/row_count": len(evaluations),
     }
     url = data_docs_url(paths.data_docs)
     if url:

@@ -5,8 +5,8 @@ from datetime import UTC
 import dagster as dg
 import pandas as pd
 
-from expectations.evaluate import SLO_COLUMNS
 from expectations.store import write_evaluations
+from lead_parity.contract.evaluations import COLUMNS as EVALUATION_COLUMNS
 from lead_parity.pipeline.remediation import RemediationStore, confirm_in_run
 from lead_parity.pipeline.remediation.confirm import EVALUATION_RULE, evaluation_rows
 from lead_parity.pipeline.remediation.store import STORE_FILE
@@ -69,7 +69,7 @@ def remediation(lead_parity: LeadParityConfig) -> dg.MaterializeResult:
             paths.warehouse,
             rows[0]["evaluated_at"],
             EVALUATION_RULE,
-            pd.DataFrame(rows, columns=SLO_COLUMNS),
+            pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS)),
             paths.history,
         )
     counts: dict[str, int] = {}

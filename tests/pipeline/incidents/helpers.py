@@ -13,16 +13,10 @@ from pathlib import Path
 
 import duckdb
 
+from lead_parity.contract.evaluations import ddl
 from lead_parity.pipeline.incidents.sinks import DeliverySettings
 
-EVALUATIONS_DDL = """
-create schema if not exists ops;
-create table if not exists ops.slo_evaluations (
-    evaluated_at timestamp, rule varchar, scope varchar, conversion_date date,
-    conversion_type varchar, origin varchar, hop varchar, observed double, threshold double,
-    passed boolean, severity varchar, expected bigint, dropped bigint, details varchar,
-    primary key (evaluated_at, rule, scope))
-"""
+EVALUATIONS_DDL = "create schema if not exists ops;\n" + ddl()
 DROPPED_DDL = """
 create schema if not exists marts;
 create or replace table marts.rpt_dropped_leads (
