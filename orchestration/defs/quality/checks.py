@@ -185,10 +185,18 @@ def _slo_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
             statistics={"rows_validated": validation.get("rows_validated", 0)},
             validation_url=validation.get("validation_page"),
         )
+        metadata = check_metadata(outcome, paths.data_docs)
+        if not validation and units.empty:
+            # Materializing a mart alone runs its checks without the evaluation: say so rather
+            # than let "0 units" read as a clean verdict.
+            metadata["note"] = (
+                f"no slo_evaluations materialization for as_of {evaluated_at.isoformat()}: "
+                "materialize slo_evaluations to judge this rule"
+            )
         return dg.AssetCheckResult(
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata=check_metadata(outcome, paths.data_docs),
+            metadata=metadata,
         )
 
     return _check
