@@ -95,7 +95,9 @@ def conversion_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def latency_units(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per (day, type) with assigned conversions and their median latency in seconds.
 
-    Read from fct_conversions because medians of origin slices cannot be combined.
+    Read from fct_conversions because medians cannot be combined: fct_assignment_latency_daily
+    holds (day, type, origin) slices and fct_assignment_latency_daily_totals whole days, and
+    neither gives a (day, type) median. The same quantile as both marts (continuous).
     """
     frame = _read(
         con,

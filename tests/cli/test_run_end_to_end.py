@@ -89,6 +89,7 @@ def test_the_marts_and_ops_tables_of_the_spec_exist(first_run):
         "marts.fct_hop_parity_daily",
         "marts.fct_hop_parity_daily_totals",
         "marts.fct_assignment_latency_daily",
+        "marts.fct_assignment_latency_daily_totals",
         "marts.fct_dead_letters_daily",
         "marts.rpt_dropped_leads",
         "ops.quarantined_records",

@@ -187,3 +187,37 @@ def test_source_freshness_reports_every_landed_source(stack):
     assert all(r["status"] in ("pass", "warn") for r in results), results
     landed = [r for r in results if r["unique_id"] == "source.lead_parity.segment.messages"]
     assert landed and landed[0]["max_loaded_at"].startswith("20")
+
+
+def test_latency_slices_keep_the_spec_grain_and_day_totals_are_medians_of_conversions(stack):
+    paths, _ = stack
+    (total, all_rows, distinct_grain), *_ = _rows(
+        paths.warehouse,
+        "select count(*), count(*) filter (where conversion_type = 'all' or origin = 'all'),"
+        " count(distinct (conversion_date, conversion_type, origin))"
+        " from marts.fct_assignment_latency_daily",
+    )
+    assert total > 0 and all_rows == 0 and distinct_grain == total
+    names = [r[0] for r in _rows(paths.warehouse, "describe marts.fct_assignment_latency_daily")]
+    assert "is_total" not in names
+    totals = _rows(
+        paths.warehouse,
+        "select conversion_date, assigned, round(median_s, 6), round(p95_s, 6)"
+        " from marts.fct_assignment_latency_daily_totals where assigned > 0 order by 1",
+    )
+    # Straight from fct_conversions: every assigned conversion of the day, whatever its slice.
+    conversions = _rows(
+        paths.warehouse,
+        "select cast(converted_at as date), count(*),"
+        " round(quantile_cont(assignment_latency_s, 0.5), 6),"
+        " round(quantile_cont(assignment_latency_s, 0.95), 6)"
+        " from marts.fct_conversions where assignment_latency_s is not null group by 1 order by 1",
+    )
+    assert len(totals) > 1
+    assert totals == conversions
+    summed = _rows(
+        paths.warehouse,
+        "select conversion_date, sum(assigned) from marts.fct_assignment_latency_daily"
+        " group by 1 having sum(assigned) > 0 order by 1",
+    )
+    assert summed == [(day, assigned) for day, assigned, _, _ in totals]

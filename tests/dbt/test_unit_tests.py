@@ -38,6 +38,8 @@ TELEMETRY_MARTS = {
     "fct_enrichment_daily",
     "fct_revenue_at_risk_weekly",
 }
+# SPEC section 6's latency grain: slices, and day totals computed from the conversions.
+LATENCY_MARTS = {"fct_assignment_latency_daily", "fct_assignment_latency_daily_totals"}
 ROOT_CAUSES = {
     "identity_mismatch", "integration_failure", "silent_drop", "enrichment_failure",
     "unassigned", "no_trace",
@@ -77,6 +79,12 @@ def test_each_telemetry_mart_has_a_unit_test(unit_run):
     _, manifest, _, _ = unit_run
     tested = {test["model"] for test in manifest["unit_tests"].values()}
     assert tested >= TELEMETRY_MARTS
+
+
+def test_both_latency_marts_have_a_unit_test(unit_run):
+    _, manifest, _, _ = unit_run
+    tested = {test["model"] for test in manifest["unit_tests"].values()}
+    assert tested >= LATENCY_MARTS
 
 
 def test_the_root_cause_unit_test_expects_all_six_causes(unit_run):

@@ -161,6 +161,13 @@ OTHER_MARTS_SQL = [
     from conv where assignment_latency_s is not null group by all
     """,
     """
+    create table marts.fct_assignment_latency_daily_totals as
+    select conversion_date, count(*) as conversions, count(assignment_latency_s) as assigned,
+        quantile_cont(assignment_latency_s, 0.5) as median_s,
+        quantile_cont(assignment_latency_s, 0.95) as p95_s
+    from conv group by all
+    """,
+    """
     create table marts.fct_dead_letters_daily as
     select cast(converted_at as date) as date, dropped_at_hop as hop, count(*) as dead_lettered,
         count(*) filter (where hash(conversion_id) % 3 = 0) as replayed,

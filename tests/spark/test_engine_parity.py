@@ -30,7 +30,8 @@ PERSONS = 300
 SEED = 11
 MARTS = (
     "fct_conversions", "dim_leads", "fct_hop_parity_daily", "fct_hop_parity_daily_totals",
-    "fct_assignment_latency_daily", "fct_dead_letters_daily", "rpt_dropped_leads",
+    "fct_assignment_latency_daily", "fct_assignment_latency_daily_totals",
+    "fct_dead_letters_daily", "rpt_dropped_leads",
 )  # fmt: skip
 OPS = ("ingestion_ledger", "quarantined_records", "source_coverage")
 RECORD = ("record_type", "record_id")
@@ -124,6 +125,7 @@ def test_fct_hop_parity_daily_is_identical(engines):
     [
         "fct_hop_parity_daily_totals",
         "fct_assignment_latency_daily",
+        "fct_assignment_latency_daily_totals",
         "fct_dead_letters_daily",
         # the playbook's telemetry marts (docs/telemetry.md)
         "fct_capture_compliance_daily",

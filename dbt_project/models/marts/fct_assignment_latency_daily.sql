@@ -1,7 +1,8 @@
 {#- Time from conversion to assignment (the chain's last assignment hop) per day (SPEC section
-    6). One row per (conversion_date, conversion_type, origin, is_total) for conversion types
-    whose chain has an assignment hop, plus a per-day total with conversion_type and origin
-    'all'. median_s and p95_s are continuous quantiles over the assigned conversions. -#}
+    6). One row per (conversion_date, conversion_type, origin) for conversion types whose chain
+    has an assignment hop: campaign slices only, so sums count each conversion once. median_s
+    and p95_s are continuous quantiles over the assigned conversions; the per-day totals live in
+    fct_assignment_latency_daily_totals (quantiles of slices cannot be combined). -#}
 with
 
 conversions as (
@@ -47,7 +48,6 @@ slices as (
         conversion_date,
         conversion_type,
         origin,
-        false as is_total,
         count(*) as conversions,
         count(assignment_latency_s) as assigned,
         {{ funnel_percentile_cont('assignment_latency_s', 0.5) }} as median_s,
@@ -60,27 +60,9 @@ slices as (
 
 ),
 
-totals as (
-
-    select
-        conversion_date,
-        'all' as conversion_type,
-        'all' as origin,
-        true as is_total,
-        count(*) as conversions,
-        count(assignment_latency_s) as assigned,
-        {{ funnel_percentile_cont('assignment_latency_s', 0.5) }} as median_s,
-        {{ funnel_percentile_cont('assignment_latency_s', 0.95) }} as p95_s
-    from assignable
-    group by conversion_date
-
-),
-
 final as (
 
     select * from slices
-    union all
-    select * from totals
 
 )
 

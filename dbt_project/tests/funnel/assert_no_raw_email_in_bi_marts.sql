@@ -5,6 +5,7 @@
 -- depends_on: {{ ref('fct_hop_parity_daily') }}
 -- depends_on: {{ ref('fct_hop_parity_daily_totals') }}
 -- depends_on: {{ ref('fct_assignment_latency_daily') }}
+-- depends_on: {{ ref('fct_assignment_latency_daily_totals') }}
 -- depends_on: {{ ref('fct_dead_letters_daily') }}
 -- depends_on: {{ ref('dim_leads') }}
 -- depends_on: {{ ref('fct_capture_compliance_daily') }}

@@ -15,6 +15,7 @@ MART_KEYS = (
     dg.AssetKey("fct_hop_parity_daily_totals"),
     dg.AssetKey("rpt_dropped_leads"),
     dg.AssetKey("fct_assignment_latency_daily"),
+    dg.AssetKey("fct_assignment_latency_daily_totals"),
     dg.AssetKey("fct_dead_letters_daily"),
     dg.AssetKey("fct_parity_budget_daily"),  # read when the contract says slo.alerting: burn_rate
 )

@@ -16,6 +16,7 @@ MART_NAMES = frozenset(
         "fct_hop_parity_daily",
         "fct_hop_parity_daily_totals",
         "fct_assignment_latency_daily",
+        "fct_assignment_latency_daily_totals",
         "fct_dead_letters_daily",
         "rpt_dropped_leads",
     }
