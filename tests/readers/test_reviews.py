@@ -70,12 +70,21 @@ def _warehouse(path: Path) -> None:
             " ('warning', 'open', timestamp '2026-10-10 06:00', null::timestamp)) "
             "t(severity, status, opened_at, resolved_at)"
         )
-        con.execute(
-            "create table marts.fct_parity_budget_daily as select * from (values "
-            "('crm', date '2026-10-09', 37.5, 1.2, 'ticket'), "
-            "('crm', date '2026-10-08', 50.0, 1.0, null)) "
-            "t(hop, budget_date, budget_remaining_pct, burn_rate_28d, burn_alert)"
-        )
+        con.execute(BUDGET_SQL)
+
+
+# The error budget by hand (SLO 1%): crm's latest final day has 12 of 2,000 expected dropped
+# over 28 days, a budget of 20 with 8 (40%) left at burn rate 0.6; support dropped 7 of 500, a
+# budget of 5 overspent by 2 (-40%, burn 1.4): exhausted.
+BUDGET_SQL = """
+create table marts.fct_parity_budget_daily as select * from (values
+    ('crm', date '2026-10-08', 1000, 5, 10.0, 5.0, 50.0, 0.0, 0.4, 0.5, null, false),
+    ('crm', date '2026-10-09', 2000, 12, 20.0, 8.0, 40.0, 0.0, 0.5, 0.6, null, false),
+    ('support', date '2026-10-09', 500, 7, 5.0, -2.0, -40.0, 2.0, 2.0, 1.4, 'ticket', true))
+t(hop, budget_date, expected_28d, dropped_28d, error_budget, budget_remaining,
+  budget_remaining_pct, burn_rate_1d, burn_rate_3d, burn_rate_28d, burn_alert,
+  is_budget_exhausted)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +121,13 @@ def test_the_weekly_review_sums_the_week_and_only_the_week(data_dir):
         ["critical", "1", "1", "0", "24.0"],
         ["warning", "1", "0", "1", "–"],
     ]
-    assert _cells(page, "budget") == [["crm", "2026-10-09", "37.5", "1.20", "ticket"]]
+    assert _cells(page, "budget") == [
+        ["crm", "2026-10-09", "40.0", "0.60", "", "left"],
+        ["support", "2026-10-09", "-40.0", "1.40", "ticket", "exhausted"],
+    ]
+    assert "<b>Budget exhausted at support</b>" in page
     assert review.figures == {"hops_breached": 1, "dropped": 6, "queue_opened": 4,
-                              "queue_handled": 2}  # fmt: skip
+                              "queue_handled": 2, "budgets_exhausted": 1}  # fmt: skip
     assert "@" not in page
 
 

@@ -144,6 +144,45 @@ def daily_parity_chart(daily: pd.DataFrame, threshold: float, hops: list[str]) -
     return _svg(fig, "daily-parity")
 
 
+def budget_chart(budget: pd.DataFrame, hops: list[str]) -> str:
+    """The parity error budget left (% of the rolling 28-day budget) per final day and hop."""
+    fig, ax = _figure()
+    with matplotlib.rc_context(_RC):
+        frame = budget[budget["budget_remaining_pct"].notna()]
+        if frame.empty:
+            _no_data(ax, "no final day with expected conversions in this period")
+        else:
+            frame = frame.assign(budget_date=pd.to_datetime(frame["budget_date"]))
+            present = [h for h in hops if h in set(frame["hop"])]
+            present += sorted(set(frame["hop"]) - set(present))
+            for i, hop in enumerate(present):
+                rows = frame[frame["hop"] == hop]
+                ax.plot(
+                    rows["budget_date"],
+                    rows["budget_remaining_pct"].astype(float),
+                    marker="o",
+                    markersize=2.5,
+                    linewidth=1.4,
+                    color=palette.colour_for(palette.HOPS, hop, i),
+                    label=hop,
+                )
+            # Below zero the budget is overspent: the weekly review calls the hop exhausted.
+            ax.axhline(0, color=palette.SLO_LINE, linestyle="--", linewidth=1)
+            ax.annotate(
+                "exhausted below",
+                xy=(1, 0),
+                xycoords=("axes fraction", "data"),
+                ha="right",
+                va="top",
+                fontsize=8,
+            )
+            ax.set_ylabel("budget left %")
+            _dates(ax, frame["budget_date"])
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=5)
+        fig.tight_layout()
+    return _svg(fig, "error-budget")
+
+
 def latency_chart(latency: pd.DataFrame, slo_minutes: float) -> str:
     """Median and P95 minutes from conversion to assignment per day, with the median SLO."""
     fig, ax = _figure()

@@ -198,8 +198,24 @@ def parity_by_campaign(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFr
 def latency_daily(
     con: duckdb.DuckDBPyConnection, since: date, *, by_type: bool = True
 ) -> pd.DataFrame:
-    """Per day (and conversion type): assigned, median and P95 minutes to an owner."""
+    """Per day (and conversion type): assigned, median and P95 minutes to an owner.
+
+    The day totals are fct_assignment_latency_daily_totals; per type they come from
+    fct_conversions, as quantiles of the (type, origin) slices cannot be combined.
+    """
     columns = ["conversion_date", "conversion_type", "assigned", "median_min", "p95_min"]
+    totals = "marts.fct_assignment_latency_daily_totals"
+    if not by_type and has_table(con, totals):
+        return con.execute(
+            f"""
+            select conversion_date, 'all' as conversion_type, assigned,
+                median_s / 60.0 as median_min, p95_s / 60.0 as p95_min
+            from {totals}
+            where assigned > 0 and conversion_date >= ?
+            order by conversion_date
+            """,
+            [since],
+        ).df()[columns]
     ctype = "conversion_type" if by_type else "'all'"
     return _frame(
         con,
@@ -555,3 +571,46 @@ def detection_and_handling(con: duckdb.DuckDBPyConnection, since: date) -> pd.Da
         """,
         [since],
     ).df()
+
+
+BUDGET_MART = "marts.fct_parity_budget_daily"
+BUDGET_COLUMNS = [
+    "hop", "budget_date", "expected_28d", "error_budget", "dropped_28d", "budget_remaining",
+    "budget_remaining_pct", "burn_rate_1d", "burn_rate_3d", "burn_rate_28d", "burn_alert",
+    "is_budget_exhausted",
+]  # fmt: skip
+
+
+def _budget_select(con: duckdb.DuckDBPyConnection) -> str:
+    # A snapshot older than the exhausted flag derives it the way the mart does.
+    exhausted = (
+        "is_budget_exhausted"
+        if "is_budget_exhausted" in _columns(con, BUDGET_MART)
+        else "coalesce(expected_28d > 0 and dropped_28d >= error_budget, false)"
+    )
+    return (
+        "select hop, budget_date, expected_28d, error_budget, dropped_28d, budget_remaining, "
+        "budget_remaining_pct, burn_rate_1d, burn_rate_3d, burn_rate_28d, burn_alert, "
+        f"coalesce({exhausted}, false) as is_budget_exhausted from {BUDGET_MART}"
+    )
+
+
+def parity_budget_daily(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
+    """The parity error budget per final day and hop from `since` (fct_parity_budget_daily)."""
+    if not has_table(con, BUDGET_MART):
+        return pd.DataFrame(columns=BUDGET_COLUMNS)
+    return con.execute(
+        f"select * from ({_budget_select(con)}) where budget_date >= ? order by budget_date, hop",
+        [since],
+    ).df()
+
+
+def parity_budget_latest(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per hop, the budget as of its latest final day, in chain order."""
+    if not has_table(con, BUDGET_MART):
+        return pd.DataFrame(columns=BUDGET_COLUMNS)
+    frame = con.execute(
+        f"select * from ({_budget_select(con)}) "
+        "qualify row_number() over (partition by hop order by budget_date desc) = 1"
+    ).df()
+    return _sort_hops(frame, hop_order(con), [])

@@ -336,6 +336,53 @@ def _incidents_table(incidents: pd.DataFrame, limit: int = 25) -> str:
     return _table(headers, rows, {6}) + note
 
 
+def _budget_table(latest: pd.DataFrame) -> str:
+    rows, classes = [], []
+    for r in latest.itertuples():
+        exhausted = bool(r.is_budget_exhausted)
+        alert = r.burn_alert if isinstance(r.burn_alert, str) else ""  # null reads as NA/None
+        classes.append("breach" if exhausted or alert == "page" else "")
+        rows.append(
+            [_e(r.hop), _e(_when(r.budget_date)), _num(r.error_budget, 1), _num(r.dropped_28d),
+             _num(r.budget_remaining, 1), _num(r.budget_remaining_pct, 1),
+             _num(r.burn_rate_1d, 2), _num(r.burn_rate_3d, 2), _num(r.burn_rate_28d, 2),
+             _e(alert), "exhausted" if exhausted else "left"]
+        )  # fmt: skip
+    headers = [
+        "hop", "latest final day", "budget (conversions)", "consumed (dropped)", "remaining",
+        "remaining %", "burn 1d", "burn 3d", "burn 28d", "alert", "budget",
+    ]  # fmt: skip
+    return _table(headers, rows, numeric=set(range(2, 9)), row_classes=classes)
+
+
+def _budget_section(con: duckdb.DuckDBPyConnection, since, hops: list[str], threshold) -> list:
+    if not data.has_table(con, data.BUDGET_MART):
+        return []
+    latest = data.parity_budget_latest(con)
+    exhausted = [h for h, x in zip(latest["hop"], latest["is_budget_exhausted"], strict=True) if x]
+    if latest.empty:
+        verdict = "<p>No final day with expected conversions yet.</p>"
+    elif exhausted:
+        verdict = (
+            f"<p><b>Budget exhausted at {_e(', '.join(exhausted))}</b>: more conversions "
+            "dropped in the last 28 final days than the SLO allows.</p>"
+        )
+    else:
+        verdict = "<p>Every hop has error budget left.</p>"
+    return [
+        "<h2 id='error-budget'>Error budget of the parity SLO</h2>",
+        f"<p>Per hop, the rolling 28-day budget is {threshold:g}% of the expected conversions "
+        "of the last 28 final days; a burn rate of 1 spends it exactly over the window (a fast "
+        "burn pages, a slow one opens a ticket).</p>",
+        verdict,
+        _budget_table(latest),
+        _figure(
+            charts.budget_chart(data.parity_budget_daily(con, since), hops),
+            "Budget left per final day and hop (% of the 28-day budget); dashed line: exhausted",
+        ),
+    ]
+
+
 def render_report(con: duckdb.DuckDBPyConnection, manifest: dict, days: int = 30) -> str:
     """The report's HTML for the snapshot behind `con` (its manifest names the version)."""
     per = data.period(con, days)
@@ -381,6 +428,7 @@ def render_report(con: duckdb.DuckDBPyConnection, manifest: dict, days: int = 30
         f"<p class='note'>Campaign slices with fewer than {min_volume:g} expected conversions "
         "are judged only inside their day's hop total.</p>",
         _campaigns(by_campaign, threshold, min_volume),
+        *_budget_section(con, per.since, hops, threshold),
         "<h2 id='causes'>Top causes, with samples</h2>",
         _figure(charts.causes_chart(causes), "Dropped conversions per day by root cause"),
         _causes_table(top),

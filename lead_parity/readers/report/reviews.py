@@ -162,25 +162,29 @@ def _incidents(con, since: date, until: date) -> str:
                   rows, numeric={1, 2, 3, 4})  # fmt: skip
 
 
-def _budget(con) -> str:
-    frame = _rows(
-        con,
-        "marts.fct_parity_budget_daily",
-        """
-        select hop, budget_date, budget_remaining_pct, burn_rate_28d, burn_alert
-        from marts.fct_parity_budget_daily
-        qualify row_number() over (partition by hop order by budget_date desc) = 1
-        order by hop
-        """,
-        [],
+def _budget(con) -> tuple[str, dict]:
+    """Per hop, the error budget at its latest final day; a spent budget says "exhausted"."""
+    frame = data.parity_budget_latest(con)
+    rows, classes = [], []
+    for r in frame.itertuples():
+        exhausted = bool(r.is_budget_exhausted)
+        alert = r.burn_alert if isinstance(r.burn_alert, str) else ""  # null reads as NA/None
+        classes.append("breach" if exhausted else "")
+        rows.append(
+            [_e(r.hop), _e(_when(r.budget_date)), _num(r.budget_remaining_pct, 1),
+             _num(r.burn_rate_28d, 2), _e(alert), "exhausted" if exhausted else "left"]
+        )  # fmt: skip
+    exhausted = [str(r.hop) for r in frame.itertuples() if r.is_budget_exhausted]
+    note = (
+        f"<p><b>Budget exhausted at {_e(', '.join(exhausted))}</b>: more conversions dropped in "
+        "the last 28 final days than the SLO allows; no more drops are affordable until old "
+        "days leave the window.</p>"
+        if exhausted
+        else ""
     )
-    rows = [
-        [_e(r.hop), _e(_when(r.budget_date)), _num(r.budget_remaining_pct, 1),
-         _num(r.burn_rate_28d, 2), _e(r.burn_alert or "")]
-        for r in frame.itertuples()
-    ]  # fmt: skip
-    return _table(["hop", "latest final day", "budget left %", "28-day burn rate", "alert"],
-                  rows, numeric={2, 3})  # fmt: skip
+    table = _table(["hop", "latest final day", "budget left %", "28-day burn rate", "alert",
+                    "budget"], rows, numeric={2, 3}, row_classes=classes)  # fmt: skip
+    return note + table, {"budgets_exhausted": len(exhausted)}
 
 
 def weekly_review(con: duckdb.DuckDBPyConnection, manifest: dict) -> tuple[str, dict, date]:
@@ -191,6 +195,7 @@ def weekly_review(con: duckdb.DuckDBPyConnection, manifest: dict) -> tuple[str, 
     threshold = data.thresholds(con)["parity_discrepancy_pct"]
     parity, figures = _parity(con, since, until, threshold)
     queue, queue_figures = _queue(con, since, until)
+    budget, budget_figures = _budget(con)
     title = f"Lead parity: weekly reconciliation, {since:%b %d} to {per.as_of:%b %d, %Y}"
     sections = [
         f"<h1>{_e(title)}</h1>",
@@ -200,10 +205,10 @@ def weekly_review(con: duckdb.DuckDBPyConnection, manifest: dict) -> tuple[str, 
         "<h2 id='drops'>Drops by cause and campaign</h2>", _drops(con, since, until),
         "<h2 id='queue'>Work queue throughput</h2>", queue,
         "<h2 id='incidents'>Incidents and time to resolve</h2>", _incidents(con, since, until),
-        "<h2 id='budget'>Error budget left</h2>", _budget(con),
+        "<h2 id='budget'>Error budget left</h2>", budget,
         "<p class='note'>No email addresses; the dropped-leads list is in the dashboard.</p>",
     ]  # fmt: skip
-    return _page(title, sections), {**figures, **queue_figures}, per.as_of.date()
+    return _page(title, sections), {**figures, **queue_figures, **budget_figures}, per.as_of.date()
 
 
 def _months(con, as_of: date, months: int) -> pd.DataFrame:
