@@ -107,7 +107,7 @@ def budget_rows(year, tmp_path_factory) -> list[EvaluationRow]:
 
 
 def daily_rows(year) -> list[EvaluationRow]:
-    """What the parity SLO check writes for the day x hop totals (SPEC section 6)."""
+    """What the slo_evaluations asset writes for the day x hop totals (SPEC section 6)."""
     contract = load_contract()
     rows = []
     for (hop, d), (n, k) in year.items():

@@ -188,7 +188,7 @@ def simulate(scenario: Scenario) -> Marts:
 
 
 def parity_evaluations(marts: Marts, evaluated_at: datetime) -> pd.DataFrame:
-    """ops.slo_evaluations rows of the parity rule as the GX check writes them (SPEC 6):
+    """ops.slo_evaluations rows of the parity rule as the slo_evaluations asset writes them (SPEC 6):
     every day total, and every slice with at least 30 expected."""
     at = evaluated_at.astimezone(UTC).replace(tzinfo=None)
     judged = pd.concat(
