@@ -188,8 +188,8 @@ def simulate(scenario: Scenario) -> Marts:
 
 
 def parity_evaluations(marts: Marts, evaluated_at: datetime) -> pd.DataFrame:
-    """ops.slo_evaluations rows of the parity rule as the slo_evaluations asset writes them (SPEC 6):
-    every day total, and every slice with at least 30 expected."""
+    """ops.slo_evaluations rows of the parity rule as the slo_evaluations asset writes them:
+    every day total, and every slice with at least 30 expected (SPEC 6)."""
     at = evaluated_at.astimezone(UTC).replace(tzinfo=None)
     judged = pd.concat(
         [marts.totals, marts.parity[marts.parity["expected"] >= 30]], ignore_index=True
