@@ -172,7 +172,7 @@ def _slo_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
     def _check(
         context: dg.AssetCheckExecutionContext, lead_parity: LeadParityConfig
     ) -> dg.AssetCheckResult:
-        paths = lead_parity.paths()
+        paths = lead_parity.duckdb_paths("the GX SLO checks")
         evaluated_at = run_as_of(lead_parity).replace(microsecond=0)
         units = read_evaluations(paths.warehouse, evaluated_at, spec.rule)
         validation = _validation_of(context, spec.rule, evaluated_at)
