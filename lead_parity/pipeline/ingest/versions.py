@@ -79,16 +79,29 @@ class ParsedCache:
 
     def __init__(self, landed_dir: Path, source: str):
         self.root = Path(landed_dir) / CACHE_DIR / source
+        # Markers are written once and never changed: a run reads each at most once (planning,
+        # problems and every entity's chunk list all ask), not once per question.
+        self._read: dict[str, dict | None] = {}
 
     def marker(self, key: str) -> Path:
         return self.root / VERSIONS / f"{key}.json"
 
+    def _load(self, key: str) -> dict | None:
+        if key not in self._read:
+            path = self.marker(key)
+            self._read[key] = json.loads(path.read_text()) if path.is_file() else None
+        return self._read[key]
+
     def has(self, key: str) -> bool:
         # A marker of the earlier one-folder-per-version layout names no chunk: parsed again.
-        return self.marker(key).is_file() and "chunk" in self.read_marker(key)
+        marker = self._load(key)
+        return marker is not None and "chunk" in marker
 
     def read_marker(self, key: str) -> dict:
-        return json.loads(self.marker(key).read_text())
+        marker = self._load(key)
+        if marker is None:
+            raise FileNotFoundError(self.marker(key))
+        return marker
 
     def markers(self) -> dict[str, dict]:
         folder = self.root / VERSIONS
@@ -131,6 +144,7 @@ class ParsedCache:
                 "problems": problems.get(version.rel, []),
             }
             write_text(self.marker(version.key), json.dumps(body, sort_keys=True))
+            self._read[version.key] = body
 
     def prune(self, keep: set[str], entities: list[str]) -> int:
         """Forget every version not in `keep` (superseded, or dropped by a full refresh) and
@@ -141,6 +155,7 @@ class ParsedCache:
         for key, marker in self.markers().items():
             if key not in keep or "chunk" not in marker:
                 self.marker(key).unlink(missing_ok=True)
+                self._read.pop(key, None)
                 removed += key not in keep
             else:
                 live.add(marker["chunk"])
@@ -160,6 +175,7 @@ class ParsedCache:
 
     def clear(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        self._read.clear()
 
 
 def plan(files: list[InputFile], cache: ParsedCache, previous_current: dict[str, str]) -> Plan:
