@@ -121,7 +121,12 @@ def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
 
     from expectations.context import data_docs_url
     from lead_parity.cli.runner import execute_pipeline
-    from lead_parity.cli.summary import findings_lines, ingestion_lines, review_queue_line
+    from lead_parity.cli.summary import (
+        findings_lines,
+        ingestion_lines,
+        review_queue_line,
+        timing_line,
+    )
     from lead_parity.cli.verdict import verdict_lines
     from lead_parity.contract import load_contract
     from lead_parity.pipeline.incidents.deliver import deliver_after_run
@@ -154,7 +159,8 @@ def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
             outcome = execute_pipeline(params, live=live, verbose=verbose)
     finally:
         lane.release()
-    print(f"lead-parity run {outcome.run_id[:8]} finished in {time.monotonic() - started:.0f} s")
+    wall_s = time.monotonic() - started
+    print(f"lead-parity run {outcome.run_id[:8]} finished in {wall_s:.0f} s")
     if not outcome.success:
         for line in ingestion_lines(paths):
             print(line)
@@ -198,6 +204,7 @@ def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
     if paths.published.exists():
         print(f"  BI tools   {paths.published} (docs/bi.md)")
     print(f"  log        {params.log_file}")
+    print(f"  time       {timing_line(wall_s, outcome.step_seconds)}")
     print()
     print("details:")
     for line in ingestion_lines(paths):

@@ -66,6 +66,8 @@ class RunOutcome:
     skipped: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
+    # Seconds each step ran, from the run's event log (steps run one after another in process).
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _instance() -> dg.DagsterInstance:
@@ -116,6 +118,11 @@ def execute_pipeline(
             tags={WRITER_LANE_TAG: lane_key(params.warehouse), AS_OF_TAG: params.as_of_text},
         )
         outcome = RunOutcome(success=result.success, run_id=result.run_id)
+        outcome.step_seconds = {
+            stat.step_key: stat.end_time - stat.start_time
+            for stat in instance.get_run_step_stats(result.run_id)
+            if stat.start_time is not None and stat.end_time is not None
+        }
         run_failure = None
         for event in result.all_events:
             if event.is_step_failure:

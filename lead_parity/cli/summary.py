@@ -123,3 +123,15 @@ def review_queue_line(paths: RunPaths, as_of: datetime) -> str | None:
         f"review queue: {len(waiting):,} waiting ({overdue:,} past due; {by_kind}); "
         "`lead-parity queue list` shows them"
     )
+
+
+def timing_line(wall_s: float, step_seconds: dict[str, float], top: int = 3) -> str:
+    """Where a run's time went: its longest steps, and what no step accounts for (Dagster's own
+    work: loading the definitions, starting the run and its resources, the event log)."""
+    steps = sum(step_seconds.values())
+    longest = sorted(step_seconds.items(), key=lambda kv: -kv[1])[:top]
+    named = ", ".join(f"{key} {seconds:.0f} s" for key, seconds in longest)
+    return (
+        f"{len(step_seconds)} steps {steps:.0f} s ({named}); "
+        f"Dagster overhead {max(wall_s - steps, 0.0):.0f} s"
+    )

@@ -1,6 +1,7 @@
 """`lead-parity run` through the project's Dagster definitions on a small simulated stack."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,16 @@ def test_the_run_reads_like_a_verdict_and_keeps_tool_logs_in_a_file(first_run):
     assert "Running with dbt" not in out + done.stderr
     assert "Running with dbt" in log.read_text()
     assert "Warning" not in done.stderr
+
+
+def test_the_run_says_where_its_time_went(first_run):
+    out = first_run[0].stdout
+    wall = int(re.search(r"finished in (\d+) s", out).group(1))
+    timing = re.search(r"time +(\d+) steps (\d+) s \((.+)\); Dagster overhead (\d+) s", out)
+    assert timing, out
+    steps, steps_s, longest, overhead = timing.groups()
+    assert int(steps) > 10 and "lead_parity_dbt_models" in longest
+    assert abs(int(steps_s) + int(overhead) - wall) <= 2  # each figure rounded on its own
 
 
 def test_the_marts_and_ops_tables_of_the_spec_exist(first_run):
