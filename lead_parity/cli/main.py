@@ -122,6 +122,7 @@ def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
     from expectations.context import data_docs_url
     from lead_parity.cli.runner import execute_pipeline
     from lead_parity.cli.summary import (
+        files_line,
         findings_lines,
         ingestion_lines,
         review_queue_line,
@@ -207,6 +208,7 @@ def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
     print(f"  time       {timing_line(wall_s, outcome.step_seconds)}")
     print()
     print("details:")
+    print(f"  {files_line(outcome.files)}")
     for line in ingestion_lines(paths):
         print(line)
     for line in findings_lines(paths):

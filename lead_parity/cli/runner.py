@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +69,8 @@ class RunOutcome:
     warned_checks: list[str] = field(default_factory=list)
     # Seconds each step ran, from the run's event log (steps run one after another in process).
     step_seconds: dict[str, float] = field(default_factory=dict)
+    # Input files this run parsed (new or changed) and took unchanged from the parsed cache.
+    files: Counter = field(default_factory=Counter)
 
 
 def _instance() -> dg.DagsterInstance:
@@ -124,6 +127,7 @@ def execute_pipeline(
             if stat.start_time is not None and stat.end_time is not None
         }
         run_failure = None
+        counted_steps: set[str] = set()
         for event in result.all_events:
             if event.is_step_failure:
                 error = event.step_failure_data.error
@@ -139,6 +143,12 @@ def execute_pipeline(
                 run_failure = error.message.split(": ", 1)[-1] if error else event.message
             elif event.event_type == dg.DagsterEventType.RUN_FAILURE and run_failure is None:
                 run_failure = event.message
+            elif event.is_step_materialization and event.step_key not in counted_steps:
+                metadata = event.event_specific_data.materialization.metadata
+                if "files_parsed" in metadata:
+                    counted_steps.add(event.step_key)  # one step lands several tables
+                    for kind in ("parsed", "reused", "superseded"):
+                        outcome.files[kind] += metadata[f"files_{kind}"].value
             elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.asset_check_evaluation_data
                 if not evaluation.passed:

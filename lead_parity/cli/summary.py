@@ -2,6 +2,7 @@
 
 import contextlib
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 
 import duckdb
@@ -135,3 +136,13 @@ def timing_line(wall_s: float, step_seconds: dict[str, float], top: int = 3) -> 
         f"{len(step_seconds)} steps {steps:.0f} s ({named}); "
         f"Dagster overhead {max(wall_s - steps, 0.0):.0f} s"
     )
+
+
+def files_line(files: Mapping[str, int]) -> str:
+    """What this run read (SPEC section 9: an unchanged file is not parsed again)."""
+    line = (
+        f"input files: {files.get('parsed', 0):,} parsed (new or changed), "
+        f"{files.get('reused', 0):,} unchanged and taken from the parsed cache"
+    )
+    superseded = files.get("superseded", 0)
+    return line + (f", {superseded:,} earlier versions superseded" if superseded else "")

@@ -160,6 +160,9 @@ def test_a_second_run_on_the_same_input_gives_the_same_tables(first_run, stack):
     again = run(stack[0], warehouse, stack[1])
     assert again.returncode == 0, again.stderr[-3000:]
     assert snapshot(warehouse) == before
+    # Nothing changed, so nothing was parsed again (SPEC 9); the first run parsed every file.
+    assert re.search(r"input files: [1-9][\d,]* parsed .*, 0 unchanged", first_run[0].stdout)
+    assert re.search(r"input files: 0 parsed .*, [1-9][\d,]* unchanged", again.stdout)
 
 
 def test_a_warehouse_that_is_not_duckdb_fails_the_run_naming_the_step(stack, tmp_path):
