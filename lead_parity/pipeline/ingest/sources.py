@@ -63,6 +63,30 @@ class Source:
     optional: bool = False
 
 
+_JSONL = ("*.jsonl", "*.jsonl.gz")
+
+
+def _page_source(
+    name: str, *entities: Entity, pattern: tuple[str, ...] = ("*.json",), optional: bool = False
+) -> Source:
+    """A source whose files are API response pages, each entity an array inside a page."""
+    return Source(name=name, pattern=pattern, shape="page", entities=entities, optional=optional)
+
+
+def _newest_per_id(
+    name: str, array: str, key: str, fields: tuple[Field, ...], also_required: tuple[str, ...] = ()
+) -> Entity:
+    """Records a vendor edits in place: one row per `key`, the newest `updated_at_utc` wins."""
+    return Entity(
+        name=name,
+        array=array,
+        fields=fields,
+        required=(key, *also_required),
+        dedup_key=(key,),
+        newest_by="updated_at_utc",
+    )
+
+
 _PERSON = ("email", "lead_id", "first_name", "last_name", "company")
 _PERSON_ACCEPTS = {"lead_id": ID, "intent_score": ("number", "string")}
 _SEGMENT_FIELDS = (
@@ -91,7 +115,7 @@ _SEGMENT_FIELDS = (
 
 SEGMENT = Source(
     name="segment",
-    pattern=("*.jsonl", "*.jsonl.gz"),
+    pattern=_JSONL,
     shape="jsonl",
     entities=(
         Entity(
@@ -107,123 +131,100 @@ SEGMENT = Source(
 # Form values arrive as [{"name", "value"}]; the engine pivots these names into columns.
 FORM_VALUE_NAMES = ("email", "firstname", "lastname", "company", "lead_id", "anonymous_id")
 
-HUBSPOT_FORMS = Source(
-    name="hubspot_forms",
+HUBSPOT_FORMS = _page_source(
+    "hubspot_forms",
+    Entity(
+        name="submissions",
+        array="$.results",
+        fields=(
+            Field("conversion_id", "$.conversionId", accepts=ID),
+            Field("submitted_at_utc", "$.submittedAt", "ts"),
+            Field("page_url", "$.pageUrl"),
+        ),
+        required=("submitted_at_utc",),
+        dedup_key=("submission_key",),
+    ),
     pattern=("*/*.json",),
-    shape="page",
-    entities=(
-        Entity(
-            name="submissions",
-            array="$.results",
-            fields=(
-                Field("conversion_id", "$.conversionId", accepts=ID),
-                Field("submitted_at_utc", "$.submittedAt", "ts"),
-                Field("page_url", "$.pageUrl"),
+)
+
+HUBSPOT_CONTACTS = _page_source(
+    "hubspot_contacts",
+    _newest_per_id(
+        "contacts",
+        "$.results",
+        "contact_id",
+        fields=(
+            Field("contact_id", "$.id", accepts=ID),
+            Field("email", "$.properties.email", "email"),
+            Field("hs_additional_emails", "$.properties.hs_additional_emails", "email"),
+            Field("firstname", "$.properties.firstname"),
+            Field("lastname", "$.properties.lastname"),
+            Field("company", "$.properties.company"),
+            Field("lead_id", "$.properties.lead_id", accepts=ID),
+            Field("createdate_utc", "$.properties.createdate", "ts"),
+            Field("hubspot_owner_id", "$.properties.hubspot_owner_id", accepts=ID),
+            Field(
+                "hubspot_owner_assigneddate_utc",
+                "$.properties.hubspot_owner_assigneddate",
+                "ts",
             ),
-            required=("submitted_at_utc",),
-            dedup_key=("submission_key",),
+            Field("lastmodifieddate_utc", "$.properties.lastmodifieddate", "ts"),
+            Field("created_at_utc", "$.createdAt", "ts"),
+            Field("updated_at_utc", "$.updatedAt", "ts"),
+            Field("archived", "$.archived", "bool"),
         ),
+        also_required=("createdate_utc",),
     ),
 )
 
-HUBSPOT_CONTACTS = Source(
-    name="hubspot_contacts",
-    pattern=("*.json",),
-    shape="page",
-    entities=(
-        Entity(
-            name="contacts",
-            array="$.results",
-            fields=(
-                Field("contact_id", "$.id", accepts=ID),
-                Field("email", "$.properties.email", "email"),
-                Field("hs_additional_emails", "$.properties.hs_additional_emails", "email"),
-                Field("firstname", "$.properties.firstname"),
-                Field("lastname", "$.properties.lastname"),
-                Field("company", "$.properties.company"),
-                Field("lead_id", "$.properties.lead_id", accepts=ID),
-                Field("createdate_utc", "$.properties.createdate", "ts"),
-                Field("hubspot_owner_id", "$.properties.hubspot_owner_id", accepts=ID),
-                Field(
-                    "hubspot_owner_assigneddate_utc",
-                    "$.properties.hubspot_owner_assigneddate",
-                    "ts",
-                ),
-                Field("lastmodifieddate_utc", "$.properties.lastmodifieddate", "ts"),
-                Field("created_at_utc", "$.createdAt", "ts"),
-                Field("updated_at_utc", "$.updatedAt", "ts"),
-                Field("archived", "$.archived", "bool"),
-            ),
-            required=("contact_id", "createdate_utc"),
-            dedup_key=("contact_id",),
-            newest_by="updated_at_utc",
-        ),
-    ),
-)
-
-_ZENDESK_USERS = Entity(
-    name="users",
-    array="$.users",
+_ZENDESK_USERS = _newest_per_id(
+    "users",
+    "$.users",
+    "user_id",
     fields=(
         Field("user_id", "$.id", accepts=ID),
         Field("email", "$.email", "email"),
         Field("name", "$.name"),
         Field("updated_at_utc", "$.updated_at", "ts"),
     ),
-    required=("user_id",),
-    dedup_key=("user_id",),
-    newest_by="updated_at_utc",
 )
 
-ZENDESK_TICKETS = Source(
-    name="zendesk_tickets",
-    pattern=("*.json",),
-    shape="page",
-    entities=(
-        Entity(
-            name="tickets",
-            array="$.tickets",
-            fields=(
-                Field("ticket_id", "$.id", accepts=ID),
-                Field("created_at_utc", "$.created_at", "ts"),
-                Field("updated_at_utc", "$.updated_at", "ts"),
-                Field("requester_id", "$.requester_id", accepts=ID),
-                Field("assignee_id", "$.assignee_id", accepts=ID),
-                Field("external_id", "$.external_id", accepts=ID),
-                Field("status", "$.status"),
-                Field("via_channel", "$.via.channel"),
-            ),
-            required=("ticket_id", "created_at_utc"),
-            dedup_key=("ticket_id",),
-            newest_by="updated_at_utc",
+ZENDESK_TICKETS = _page_source(
+    "zendesk_tickets",
+    _newest_per_id(
+        "tickets",
+        "$.tickets",
+        "ticket_id",
+        fields=(
+            Field("ticket_id", "$.id", accepts=ID),
+            Field("created_at_utc", "$.created_at", "ts"),
+            Field("updated_at_utc", "$.updated_at", "ts"),
+            Field("requester_id", "$.requester_id", accepts=ID),
+            Field("assignee_id", "$.assignee_id", accepts=ID),
+            Field("external_id", "$.external_id", accepts=ID),
+            Field("status", "$.status"),
+            Field("via_channel", "$.via.channel"),
         ),
-        _ZENDESK_USERS,
-        Entity(
-            name="metric_sets",
-            array="$.metric_sets",
-            fields=(
-                Field("ticket_id", "$.ticket_id", accepts=ID),
-                Field("initially_assigned_at_utc", "$.initially_assigned_at", "ts"),
-                Field("updated_at_utc", "$.updated_at", "ts"),
-            ),
-            required=("ticket_id",),
-            dedup_key=("ticket_id",),
-            newest_by="updated_at_utc",
+        also_required=("created_at_utc",),
+    ),
+    _ZENDESK_USERS,
+    _newest_per_id(
+        "metric_sets",
+        "$.metric_sets",
+        "ticket_id",
+        fields=(
+            Field("ticket_id", "$.ticket_id", accepts=ID),
+            Field("initially_assigned_at_utc", "$.initially_assigned_at", "ts"),
+            Field("updated_at_utc", "$.updated_at", "ts"),
         ),
     ),
 )
 
-ZENDESK_USERS = Source(
-    name="zendesk_users",
-    pattern=("*.json",),
-    shape="page",
-    entities=(_ZENDESK_USERS,),
-    optional=True,
-)
+ZENDESK_USERS = _page_source("zendesk_users", _ZENDESK_USERS, optional=True)
 
 RECEIPTS = Source(
     name="receipts",
-    pattern=("*.jsonl", "*.jsonl.gz"),
+    pattern=_JSONL,
     shape="jsonl",
     entities=(
         Entity(
