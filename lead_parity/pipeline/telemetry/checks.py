@@ -10,7 +10,7 @@ warn every day, and one that never does warns on its first real storm.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -38,6 +38,12 @@ class CheckOutcome:
     def passed(self) -> bool:
         return not self.breaches
 
+    def judge(self, breached: bool, facts: dict) -> None:
+        """Count one judged unit (a day, or a destination's day); keep its facts if it breaches."""
+        self.judged += 1
+        if breached:
+            self.breaches.append(facts)
+
 
 def _window(as_of: datetime) -> tuple[date, date]:
     last = as_of.date()
@@ -48,15 +54,24 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple]
     return con.execute(sql, params).fetchall()
 
 
-def _baseline(history: dict[date, float], day: date) -> tuple[float | None, int]:
-    values = [
-        history[d]
-        for d in (day - timedelta(days=back) for back in range(1, BASELINE_DAYS + 1))
-        if d in history
-    ]
-    if len(values) < MIN_BASELINE_DAYS:
-        return None, len(values)
-    return statistics.median(values), len(values)
+def _history_since(first: date) -> date:
+    """The first day a baseline of the window starting at `first` can reach back to."""
+    return first - timedelta(days=BASELINE_DAYS)
+
+
+def _against_baseline(
+    history: dict[date, float], first: date, last: date
+) -> Iterator[tuple[date, float, int]]:
+    """The days from `first` to `last` with enough history before them to judge, each with the
+    median of its previous `BASELINE_DAYS` days and how many of those days had a value."""
+    for day in sorted(d for d in history if first <= d <= last):
+        before = [
+            history[d]
+            for d in (day - timedelta(days=back) for back in range(1, BASELINE_DAYS + 1))
+            if d in history
+        ]
+        if len(before) >= MIN_BASELINE_DAYS:
+            yield day, statistics.median(before), len(before)
 
 
 def lead_id_coverage(
@@ -77,18 +92,17 @@ def lead_id_coverage(
         "group by conversion_date order by conversion_date",
         [first, last],
     ):
-        out.judged += 1
         pct = 100.0 * with_lead_id / conversions
-        if pct < threshold:
-            out.breaches.append(
-                {
-                    "date": day.isoformat(),
-                    "conversions": int(conversions),
-                    "with_lead_id": int(with_lead_id),
-                    "lead_id_pct": round(pct, 2),
-                    "threshold_pct": threshold,
-                }
-            )
+        out.judge(
+            pct < threshold,
+            {
+                "date": day.isoformat(),
+                "conversions": int(conversions),
+                "with_lead_id": int(with_lead_id),
+                "lead_id_pct": round(pct, 2),
+                "threshold_pct": threshold,
+            },
+        )
     return out
 
 
@@ -110,31 +124,27 @@ def rate_limit_spikes(
         "select attempt_date, destination, observed_by, attempts, rate_limited "
         "from marts.fct_vendor_rate_limits_daily where attempt_date between ? and ? "
         "and attempts > 0",
-        [first - timedelta(days=BASELINE_DAYS), last],
+        [_history_since(first), last],
     ):
         history.setdefault((destination, observed_by), {})[day] = 100.0 * limited / attempts
         counts[(destination, observed_by, day)] = (int(attempts), int(limited))
     for (destination, observed_by), days in sorted(history.items()):
-        for day in sorted(d for d in days if first <= d <= last):
-            baseline, n_days = _baseline(days, day)
-            if baseline is None:
-                continue
-            out.judged += 1
+        for day, baseline, n_days in _against_baseline(days, first, last):
             pct = days[day]
             attempts, limited = counts[(destination, observed_by, day)]
-            if pct >= SPIKE_MIN_PCT and limited >= SPIKE_MIN_429 and pct >= ratio * baseline:
-                out.breaches.append(
-                    {
-                        "date": day.isoformat(),
-                        "destination": destination,
-                        "observed_by": observed_by,
-                        "attempts": attempts,
-                        "rate_limited": limited,
-                        "rate_limited_pct": round(pct, 2),
-                        "baseline_pct": round(baseline, 3),
-                        "baseline_days": n_days,
-                    }
-                )
+            out.judge(
+                pct >= SPIKE_MIN_PCT and limited >= SPIKE_MIN_429 and pct >= ratio * baseline,
+                {
+                    "date": day.isoformat(),
+                    "destination": destination,
+                    "observed_by": observed_by,
+                    "attempts": attempts,
+                    "rate_limited": limited,
+                    "rate_limited_pct": round(pct, 2),
+                    "baseline_pct": round(baseline, 3),
+                    "baseline_days": n_days,
+                },
+            )
     return out
 
 
@@ -155,17 +165,16 @@ def enrichment_success(
         "where conversion_date between ? and ? and attempted > 0 order by conversion_date",
         [first, last],
     ):
-        out.judged += 1
-        if pct < floor:
-            out.breaches.append(
-                {
-                    "date": day.isoformat(),
-                    "attempted": int(attempted),
-                    "enriched": int(enriched),
-                    "success_pct": round(pct, 3),
-                    "threshold_pct": floor,
-                }
-            )
+        out.judge(
+            pct < floor,
+            {
+                "date": day.isoformat(),
+                "attempted": int(attempted),
+                "enriched": int(enriched),
+                "success_pct": round(pct, 3),
+                "threshold_pct": floor,
+            },
+        )
     return out
 
 
@@ -186,25 +195,23 @@ def enrichment_latency(
         con,
         "select conversion_date, enriched, p95_s from marts.fct_enrichment_daily "
         "where conversion_date between ? and ? and p95_s is not null",
-        [first - timedelta(days=BASELINE_DAYS), last],
+        [_history_since(first), last],
     ):
         history[day] = float(p95)
         enriched[day] = int(count)
-    for day in sorted(d for d in history if first <= d <= last):
-        baseline, n_days = _baseline(history, day)
-        if baseline is None or enriched[day] < LATENCY_MIN_ENRICHED:
-            continue
-        out.judged += 1
-        if baseline > 0 and history[day] >= ratio * baseline:
-            out.breaches.append(
-                {
-                    "date": day.isoformat(),
-                    "enriched": enriched[day],
-                    "p95_s": round(history[day], 1),
-                    "baseline_p95_s": round(baseline, 1),
-                    "baseline_days": n_days,
-                }
-            )
+    for day, baseline, n_days in _against_baseline(history, first, last):
+        if enriched[day] < LATENCY_MIN_ENRICHED:
+            continue  # too few enriched conversions for a P95 worth judging
+        out.judge(
+            baseline > 0 and history[day] >= ratio * baseline,
+            {
+                "date": day.isoformat(),
+                "enriched": enriched[day],
+                "p95_s": round(history[day], 1),
+                "baseline_p95_s": round(baseline, 1),
+                "baseline_days": n_days,
+            },
+        )
     return out
 
 
