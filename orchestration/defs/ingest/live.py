@@ -34,17 +34,13 @@ class LiveInputResource(dg.ConfigurableResource):
     max_pages: int = HttpSettings.max_pages
     max_seconds: float = HttpSettings.max_seconds
 
+    # The fields above are the launchpad's subset of HttpSettings, under the same names.
+    @classmethod
+    def from_settings(cls, http: HttpSettings) -> "LiveInputResource":
+        return cls(**{name: getattr(http, name) for name in cls.model_fields})
+
     def settings(self) -> HttpSettings:
-        return HttpSettings(
-            connect_timeout_s=self.connect_timeout_s,
-            read_timeout_s=self.read_timeout_s,
-            max_attempts=self.max_attempts,
-            backoff_factor_s=self.backoff_factor_s,
-            retry_after_max_s=self.retry_after_max_s,
-            request_deadline_s=self.request_deadline_s,
-            max_pages=self.max_pages,
-            max_seconds=self.max_seconds,
-        )
+        return HttpSettings(**{name: getattr(self, name) for name in type(self).model_fields})
 
 
 class HubSpotApiResource(dg.ConfigurableResource):
@@ -103,16 +99,7 @@ def build_live_resources(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     # Timeouts and retry limits are not secret: plain values read once, like defaults.
     http = HttpSettings.from_env(env)
     return {
-        "live_input": LiveInputResource(
-            connect_timeout_s=http.connect_timeout_s,
-            read_timeout_s=http.read_timeout_s,
-            max_attempts=http.max_attempts,
-            backoff_factor_s=http.backoff_factor_s,
-            retry_after_max_s=http.retry_after_max_s,
-            request_deadline_s=http.request_deadline_s,
-            max_pages=http.max_pages,
-            max_seconds=http.max_seconds,
-        ),
+        "live_input": LiveInputResource.from_settings(http),
         "hubspot_api": HubSpotApiResource(
             access_token=_env(env, "HUBSPOT_ACCESS_TOKEN"),
             base_url=_env(env, "HUBSPOT_BASE_URL", DEFAULT_BASE_URL),
@@ -188,50 +175,57 @@ def _metadata(stats: StreamStats) -> dict[str, Any]:
     return meta
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds={"python", "hubspot"},
-    description="HubSpot form submission pages (Form Integrations v1) landed as received "
+def _fetched_asset(
+    name: str, stream: str, vendor: str, api_key: str, description: str
+) -> dg.AssetsDefinition:
+    """The asset of one stream; every stream fetches alike, with its vendor's API resource."""
+
+    # Resources by key, not by typed parameter: the API resource's key differs per vendor, and
+    # Dagster takes resource requirements from one place only.
+    @dg.asset(
+        name=name,
+        group_name=GROUP,
+        kinds={"python", vendor},
+        description=description,
+        required_resource_keys={api_key, "live_input", "lead_parity"},
+    )
+    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        resources = context.resources
+        return _fetched(
+            context,
+            stream,
+            getattr(resources, api_key),
+            resources.live_input,
+            resources.lead_parity,
+        )
+
+    return _asset
+
+
+hubspot_form_submissions_fetched = _fetched_asset(
+    "hubspot_form_submissions_fetched",
+    "hubspot_forms",
+    "hubspot",
+    "hubspot_api",
+    "HubSpot form submission pages (Form Integrations v1) landed as received "
     "under `hubspot_forms/<form_guid>/`, newest first down to the last run's.",
 )
-def hubspot_form_submissions_fetched(
-    context: dg.AssetExecutionContext,
-    hubspot_api: HubSpotApiResource,
-    live_input: LiveInputResource,
-    lead_parity: LeadParityConfig,
-) -> dg.MaterializeResult:
-    return _fetched(context, "hubspot_forms", hubspot_api, live_input, lead_parity)
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds={"python", "hubspot"},
-    description="HubSpot CRM v3 contact pages landed as received under "
+hubspot_contacts_fetched = _fetched_asset(
+    "hubspot_contacts_fetched",
+    "hubspot_contacts",
+    "hubspot",
+    "hubspot_api",
+    "HubSpot CRM v3 contact pages landed as received under "
     "`hubspot_contacts/`: a full list first, then `lastmodifieddate` search.",
 )
-def hubspot_contacts_fetched(
-    context: dg.AssetExecutionContext,
-    hubspot_api: HubSpotApiResource,
-    live_input: LiveInputResource,
-    lead_parity: LeadParityConfig,
-) -> dg.MaterializeResult:
-    return _fetched(context, "hubspot_contacts", hubspot_api, live_input, lead_parity)
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds={"python", "zendesk"},
-    description="Zendesk incremental ticket export pages (users and metric sets "
+zendesk_tickets_fetched = _fetched_asset(
+    "zendesk_tickets_fetched",
+    "zendesk_tickets",
+    "zendesk",
+    "zendesk_api",
+    "Zendesk incremental ticket export pages (users and metric sets "
     "sideloaded) landed as received under `zendesk_tickets/`, cursor-resumed.",
 )
-def zendesk_tickets_fetched(
-    context: dg.AssetExecutionContext,
-    zendesk_api: ZendeskApiResource,
-    live_input: LiveInputResource,
-    lead_parity: LeadParityConfig,
-) -> dg.MaterializeResult:
-    return _fetched(context, "zendesk_tickets", zendesk_api, live_input, lead_parity)
-
 
 live_assets = [hubspot_form_submissions_fetched, hubspot_contacts_fetched, zendesk_tickets_fetched]
 live_resources = build_live_resources()
