@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from lead_parity.readers.report import palette
+from lead_parity.readers.report.data import hops_in_order
 
 OUTCOMES = ["reached", "dropped", "pending"]
 OUTCOME_COLOURS = [palette.REACHED, palette.DROPPED, palette.PENDING]
@@ -105,7 +106,7 @@ def budget(frame: pd.DataFrame, hops: list[str]) -> alt.LayerChart:
         budget_remaining_pct=frame["budget_remaining_pct"].astype(float),
         burn_rate_28d=frame["burn_rate_28d"].astype(float),
     )
-    keys = [h for h in hops if h in set(data["hop"])] + sorted(set(data["hop"]) - set(hops))
+    keys = hops_in_order(hops, data["hop"])
     lines = (
         alt.Chart(data)
         .mark_line(point=True)

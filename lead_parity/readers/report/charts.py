@@ -16,7 +16,7 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
-from lead_parity.readers.report import palette
+from lead_parity.readers.report import data, palette
 
 matplotlib.use("Agg")
 
@@ -77,6 +77,31 @@ def _dates(ax, days: pd.Series) -> None:
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
 
 
+def _lines_per_hop(ax, frame: pd.DataFrame, x: str, y: str, hops: list[str]) -> None:
+    """One line per hop, in the contract's hop order."""
+    for i, hop in enumerate(data.hops_in_order(hops, frame["hop"])):
+        rows = frame[frame["hop"] == hop]
+        ax.plot(
+            rows[x],
+            rows[y].astype(float),
+            marker="o",
+            markersize=2.5,
+            linewidth=1.4,
+            color=palette.colour_for(palette.HOPS, hop, i),
+            label=hop,
+        )
+
+
+def _reference_line(ax, y: float, label: str, va: str = "bottom") -> None:
+    """A dashed line at `y` (an SLO, a limit), labelled at the right edge of the plot."""
+    ax.axhline(y, color=palette.SLO_LINE, linestyle="--", linewidth=1)
+    ax.annotate(label, xy=(1, y), xycoords=("axes fraction", "data"), ha="right", va=va, fontsize=8)
+
+
+def _legend_above(ax, ncols: int) -> None:
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=ncols)
+
+
 def funnel_chart(funnel: pd.DataFrame) -> str:
     """Stacked bars per conversion type and hop: reached, dropped, pending."""
     with matplotlib.rc_context(_RC):
@@ -114,32 +139,12 @@ def daily_parity_chart(daily: pd.DataFrame, threshold: float, hops: list[str]) -
             _no_data(ax)
         else:
             frame = daily.assign(conversion_date=pd.to_datetime(daily["conversion_date"]))
-            present = [h for h in hops if h in set(frame["hop"])]
-            present += sorted(set(frame["hop"]) - set(present))
-            for i, hop in enumerate(present):
-                rows = frame[frame["hop"] == hop]
-                ax.plot(
-                    rows["conversion_date"],
-                    rows["discrepancy_pct"].astype(float),
-                    marker="o",
-                    markersize=2.5,
-                    linewidth=1.4,
-                    color=palette.colour_for(palette.HOPS, hop, i),
-                    label=hop,
-                )
-            ax.axhline(threshold, color=palette.SLO_LINE, linestyle="--", linewidth=1)
-            ax.annotate(
-                f"SLO {threshold:g}%",
-                xy=(1, threshold),
-                xycoords=("axes fraction", "data"),
-                ha="right",
-                va="bottom",
-                fontsize=8,
-            )
+            _lines_per_hop(ax, frame, "conversion_date", "discrepancy_pct", hops)
+            _reference_line(ax, threshold, f"SLO {threshold:g}%")
             ax.set_ylabel("discrepancy %")
             ax.set_ylim(bottom=0)
             _dates(ax, frame["conversion_date"])
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=5)
+            _legend_above(ax, ncols=5)
         fig.tight_layout()
     return _svg(fig, "daily-parity")
 
@@ -153,32 +158,12 @@ def budget_chart(budget: pd.DataFrame, hops: list[str]) -> str:
             _no_data(ax, "no final day with expected conversions in this period")
         else:
             frame = frame.assign(budget_date=pd.to_datetime(frame["budget_date"]))
-            present = [h for h in hops if h in set(frame["hop"])]
-            present += sorted(set(frame["hop"]) - set(present))
-            for i, hop in enumerate(present):
-                rows = frame[frame["hop"] == hop]
-                ax.plot(
-                    rows["budget_date"],
-                    rows["budget_remaining_pct"].astype(float),
-                    marker="o",
-                    markersize=2.5,
-                    linewidth=1.4,
-                    color=palette.colour_for(palette.HOPS, hop, i),
-                    label=hop,
-                )
+            _lines_per_hop(ax, frame, "budget_date", "budget_remaining_pct", hops)
             # Below zero the budget is overspent: the weekly review calls the hop exhausted.
-            ax.axhline(0, color=palette.SLO_LINE, linestyle="--", linewidth=1)
-            ax.annotate(
-                "exhausted below",
-                xy=(1, 0),
-                xycoords=("axes fraction", "data"),
-                ha="right",
-                va="top",
-                fontsize=8,
-            )
+            _reference_line(ax, 0, "exhausted below", va="top")
             ax.set_ylabel("budget left %")
             _dates(ax, frame["budget_date"])
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=5)
+            _legend_above(ax, ncols=5)
         fig.tight_layout()
     return _svg(fig, "error-budget")
 
@@ -191,33 +176,17 @@ def latency_chart(latency: pd.DataFrame, slo_minutes: float) -> str:
             _no_data(ax)
         else:
             frame = latency.assign(conversion_date=pd.to_datetime(latency["conversion_date"]))
-            ax.plot(
-                frame["conversion_date"],
-                frame["median_min"].astype(float),
-                color=palette.MEDIAN,
-                label="median",
-                linewidth=1.6,
-            )
-            ax.plot(
-                frame["conversion_date"],
-                frame["p95_min"].astype(float),
-                color=palette.P95,
-                label="P95",
-                linewidth=1.6,
-            )
-            ax.axhline(slo_minutes, color=palette.SLO_LINE, linestyle="--", linewidth=1)
-            ax.annotate(
-                f"median SLO {slo_minutes:g} min",
-                xy=(1, slo_minutes),
-                xycoords=("axes fraction", "data"),
-                ha="right",
-                va="bottom",
-                fontsize=8,
-            )
+            for column, colour, label in (
+                ("median_min", palette.MEDIAN, "median"),
+                ("p95_min", palette.P95, "P95"),
+            ):
+                days, minutes = frame["conversion_date"], frame[column].astype(float)
+                ax.plot(days, minutes, color=colour, label=label, linewidth=1.6)
+            _reference_line(ax, slo_minutes, f"median SLO {slo_minutes:g} min")
             ax.set_ylabel("minutes to owner")
             ax.set_ylim(bottom=0)
             _dates(ax, frame["conversion_date"])
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2)
+            _legend_above(ax, ncols=2)
         fig.tight_layout()
     return _svg(fig, "latency")
 
@@ -247,7 +216,7 @@ def causes_chart(causes: pd.DataFrame) -> str:
                 bottom = values if bottom is None else bottom + values
             ax.set_ylabel("dropped conversions")
             _dates(ax, pd.Series(pivot.index))
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=5)
+            _legend_above(ax, ncols=5)
         fig.tight_layout()
     return _svg(fig, "root-causes")
 
@@ -267,7 +236,7 @@ def dead_letters_chart(dead: pd.DataFrame) -> str:
             ax.bar(days, replayed, color=palette.REACHED, width=0.5, label="replayed")
             ax.set_ylabel("conversions")
             _dates(ax, days)
-            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2)
+            _legend_above(ax, ncols=2)
         fig.tight_layout()
     return _svg(fig, "dead-letters")
 

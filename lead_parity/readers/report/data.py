@@ -7,6 +7,7 @@ same columns, so a stack without (say) incidents still renders.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -100,6 +101,12 @@ def hop_order(con: duckdb.DuckDBPyConnection) -> list[str]:
         if rows:
             return [r[0] for r in rows]
     return list(DEFAULT_HOP_ORDER)
+
+
+def hops_in_order(order: list[str], seen: Iterable[str]) -> list[str]:
+    """The hops of `seen` in `order` (hop_order's), then any hop it does not name, sorted."""
+    seen = set(seen)
+    return [h for h in order if h in seen] + sorted(seen - set(order))
 
 
 def hop_owners(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
