@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -12,6 +13,14 @@ from pathlib import Path
 
 APP = Path(__file__).with_name("app.py")
 PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
+
+
+def published_dir() -> Path:
+    """The snapshot folder this dashboard was started on (`-- --published DIR` of streamlit run)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--published", default=os.environ.get(PUBLISHED_ENV, "published"))
+    args, _ = parser.parse_known_args()
+    return Path(args.published)
 
 
 def dashboard_command(published_dir: Path, port: int, address: str = "127.0.0.1") -> list[str]:
@@ -119,6 +128,7 @@ def launch(published_dir: Path, port: int = 8501, address: str = "127.0.0.1") ->
 __all__ = [
     "dashboard_command",
     "launch",
+    "published_dir",
     "start_dashboard",
     "stop_dashboard",
     "wait_until_ready",

@@ -7,9 +7,9 @@ Run through `lead-parity dashboard` (lead_parity.readers.dashboard.launch).
 
 from __future__ import annotations
 
-import argparse
-import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -22,11 +22,10 @@ from lead_parity.pipeline.publish import (
     resolve_snapshot,
 )
 from lead_parity.readers.csv_export import safe_csv_bytes
-from lead_parity.readers.dashboard import charts, headline, queries
+from lead_parity.readers.dashboard import charts, headline, published_dir, queries
 from lead_parity.readers.dashboard.formats import table
 from lead_parity.readers.report import data
 
-PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
 HERE = Path(__file__).parent
 INCIDENTS_PAGE = HERE / "incidents.py"
 HOP_PARAM = "hop"  # ?hop=crm opens the dropped-leads list filtered to that hop
@@ -36,13 +35,6 @@ PAGES = [
     ("incidents.py", "Incidents", "incidents"),
     ("remediation.py", "Remediation", "remediation"),
 ]
-
-
-def _published_dir() -> Path:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--published", default=os.environ.get(PUBLISHED_ENV, "published"))
-    args, _ = parser.parse_known_args()
-    return Path(args.published)
 
 
 @st.cache_data(ttl=600, max_entries=256, show_spinner=False)
@@ -74,6 +66,15 @@ def load_context(version: str, days: int) -> dict:
                 for c in ("dropped_at_hop", "root_cause", "origin", "owner")
             },
         }
+
+
+def _chart_or_note(frame: pd.DataFrame, chart: Callable, empty: str) -> bool:
+    """Draw `chart(frame)`, or say `empty` when the period has no rows; whether it drew."""
+    if frame.empty:
+        st.info(empty)
+        return False
+    st.altair_chart(chart(frame), width="stretch")
+    return True
 
 
 def _header(manifest: dict, ctx: dict) -> None:
@@ -122,8 +123,7 @@ def _parity(version: str, ctx: dict) -> None:
         st.info("No parity figures in this period.")
         return
     limit = ctx["thresholds"]["parity_discrepancy_pct"]
-    hops = [h for h in ctx["hops"] if h in set(frame["hop"])]
-    hops += sorted(set(frame["hop"]) - set(hops))
+    hops = data.hops_in_order(ctx["hops"], frame["hop"])
     droppable = set(ctx["choices"]["dropped_at_hop"])
     with st.container(key="parity_small_multiples"):
         for row_start in range(0, len(hops), 3):
@@ -165,20 +165,20 @@ def _latency(version: str, ctx: dict) -> None:
 def _budget(version: str, ctx: dict) -> None:
     st.subheader("Parity budget left per hop")
     st.caption("The rolling 28-day error budget of each final day; below 0 it is overspent.")
-    frame = load_dashboard(version, "budget_daily", since=ctx["period"].since)
-    if frame.empty:
-        st.info("No final days with an error budget in this period.")
-        return
-    st.altair_chart(charts.budget(frame, ctx["hops"]), width="stretch")
+    _chart_or_note(
+        load_dashboard(version, "budget_daily", since=ctx["period"].since),
+        partial(charts.budget, hops=ctx["hops"]),
+        "No final days with an error budget in this period.",
+    )
 
 
 def _causes(version: str, ctx: dict) -> None:
     st.subheader("Root causes over time")
-    frame = load(version, "causes_daily", ctx["period"].since)
-    if frame.empty:
-        st.info("No dropped conversions in this period.")
-        return
-    st.altair_chart(charts.causes(frame), width="stretch")
+    _chart_or_note(
+        load(version, "causes_daily", ctx["period"].since),
+        charts.causes,
+        "No dropped conversions in this period.",
+    )
 
 
 def _revenue(version: str, ctx: dict) -> None:
@@ -192,11 +192,8 @@ def _revenue(version: str, ctx: dict) -> None:
 def _dead_letters(version: str, ctx: dict) -> None:
     st.subheader("Dead letters and replays")
     frame = load(version, "dead_letters_daily", ctx["period"].since)
-    if frame.empty:
-        st.info("No dead letters in this period.")
-        return
-    st.altair_chart(charts.dead_letters(frame), width="stretch")
-    table(load(version, "dead_letters_summary", ctx["period"].since))
+    if _chart_or_note(frame, charts.dead_letters, "No dead letters in this period."):
+        table(load(version, "dead_letters_summary", ctx["period"].since))
 
 
 def _telemetry(version: str, ctx: dict) -> None:
@@ -207,18 +204,18 @@ def _telemetry(version: str, ctx: dict) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Vendor rate limiting (429 share)")
-        limits = load(version, "rate_limits_daily", since)
-        if limits.empty:
-            st.info("No delivery attempts in this period.")
-        else:
-            st.altair_chart(charts.rate_limits(limits), width="stretch")
+        _chart_or_note(
+            load(version, "rate_limits_daily", since),
+            charts.rate_limits,
+            "No delivery attempts in this period.",
+        )
     with right:
         st.subheader("Enrichment latency")
-        enrichment = load(version, "enrichment_daily", since)
-        if enrichment.empty:
-            st.info("No enrichment receipts in this period.")
-        else:
-            st.altair_chart(charts.enrichment_latency(enrichment), width="stretch")
+        _chart_or_note(
+            load(version, "enrichment_daily", since),
+            charts.enrichment_latency,
+            "No enrichment receipts in this period.",
+        )
     st.subheader("Delivery receipts per hop and destination")
     table(load(version, "delivery_receipts", since))
     st.subheader("Revenue at risk per week vs the baseline")
@@ -287,7 +284,7 @@ def _incidents(version: str) -> None:
 
 
 def overview() -> None:
-    published = _published_dir()
+    published = published_dir()
     try:
         version = str(resolve_snapshot(published))
         manifest = read_manifest(published)

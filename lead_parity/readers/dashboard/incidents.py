@@ -10,10 +10,6 @@ for the next delivery (Dagster's incident_outbox_sensor, or the next run).
 
 from __future__ import annotations
 
-import argparse
-import os
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
@@ -21,18 +17,10 @@ from lead_parity.pipeline.incidents import IncidentStateError, IncidentStore
 from lead_parity.pipeline.incidents.sinks import configured_sink_names
 from lead_parity.pipeline.incidents.store import STORE_FILE, PostmortemRequired
 from lead_parity.readers.dashboard.formats import table
+from lead_parity.readers.dashboard.store_pages import open_page, sign_and_submit
 
-PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
 FLASH = "incident_flash"
 SHOWN = ("live", "open", "acknowledged", "resolved", "all")
-
-
-def _store_path() -> Path:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--published", default=os.environ.get(PUBLISHED_ENV, "published"))
-    args, _ = parser.parse_known_args()
-    # `published` is a symlink in the data folder; the store sits in that folder's history/.
-    return Path(args.published).absolute().parent / "history" / STORE_FILE
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -65,18 +53,15 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 def _act(store: IncidentStore, action: str, incident_id: str, by: str, note: str, url: str) -> None:
     """Apply one action; the outcome is kept for the rerun that shows the new state."""
-    if not by.strip():
-        st.session_state[FLASH] = ("error", "Your name is needed: who takes this action.")
-        return
     sinks = configured_sink_names()
     try:
         if action == "ack":
             inc, changed = store.acknowledge(
-                incident_id, by=by.strip(), note=note.strip() or None, sinks=sinks
+                incident_id, by=by, note=note.strip() or None, sinks=sinks
             )
         else:
             inc, changed = store.resolve(
-                incident_id, by=by.strip(), note=note.strip() or None, sinks=sinks,
+                incident_id, by=by, note=note.strip() or None, sinks=sinks,
                 postmortem=url.strip() or None,
             )  # fmt: skip
     except PostmortemRequired as exc:
@@ -86,17 +71,15 @@ def _act(store: IncidentStore, action: str, incident_id: str, by: str, note: str
         st.session_state[FLASH] = ("error", str(exc))
         return
     if changed:
-        text = f"{inc['incident_id']} {inc['status']} by {by.strip()}"
+        text = f"{inc['incident_id']} {inc['status']} by {by}"
         st.session_state[FLASH] = ("success", f"{text}. The next run records it in ops.incidents.")
     else:
         st.session_state[FLASH] = ("info", f"{inc['incident_id']} was already {inc['status']}.")
 
 
 def render() -> None:
-    st.title("Incidents")
-    path = _store_path()
-    if not path.is_file():
-        st.info(f"No incidents recorded yet at {path}: run the pipeline first.")
+    path = open_page("Incidents", STORE_FILE, "No incidents recorded", "the pipeline")
+    if path is None:
         return
     store = IncidentStore(path)
     flash = st.session_state.pop(FLASH, None)
@@ -124,18 +107,15 @@ def render() -> None:
         incident_id = st.selectbox(
             "Incident", list(labels), format_func=labels.get, key="incident_id"
         )
-        by = st.text_input("Your name", key="incident_by")
         note = st.text_input("Note", key="incident_note")
         url = st.text_input(
             "Postmortem link (resolve)",
             key="incident_postmortem",
             help="Required to resolve an incident that asked to pause a campaign",
         )
-        left, right = st.columns(2)
-        ack = left.form_submit_button("Acknowledge")
-        resolve = right.form_submit_button("Resolve")
-    if ack or resolve:
-        _act(store, "ack" if ack else "resolve", incident_id, by, note, url)
+        action, by = sign_and_submit("incident_by", ("Acknowledge", "Resolve"), side_by_side=True)
+    if action:
+        _act(store, "ack" if action == "Acknowledge" else "resolve", incident_id, by, note, url)
         st.rerun()
 
 

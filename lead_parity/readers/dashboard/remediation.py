@@ -10,9 +10,7 @@ addressed by stays off the page.
 
 from __future__ import annotations
 
-import argparse
 import os
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -24,22 +22,14 @@ from lead_parity.pipeline.remediation import (
     RemediationError,
     RemediationStore,
 )
+from lead_parity.readers.dashboard.store_pages import open_page, sign_and_submit
 
-PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
 CONTRACT_ENV = "LEAD_PARITY_CONTRACT"
 ALL_HOPS = "all hops"
 ACTION_COLUMNS = (
     "action_id", "conversion_id", "hop", "root_cause", "action", "target", "target_id", "status",
     "decided_by", "sent_at", "confirmed_at", "tries", "failure",
 )  # fmt: skip
-
-
-def _store_path() -> Path:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--published", default=os.environ.get(PUBLISHED_ENV, "published"))
-    args, _ = parser.parse_known_args()
-    # `published` is a symlink in the data folder; the store sits in that folder's history/.
-    return Path(args.published).absolute().parent / "history" / STORE_FILE
 
 
 def batch_table(batches: list[dict]) -> pd.DataFrame:
@@ -66,21 +56,21 @@ def _decide(store: RemediationStore, verb: str, batch_id: str, by: str, hop: str
             contract = load_contract(os.environ.get(CONTRACT_ENV, "").strip() or None)
             ids = store.approve(batch_id, by, hop=hop, max_per_day=contract.remediation.max_per_day)
             st.success(
-                f"{len(ids)} actions of {batch_id} approved by {by.strip()}; "
+                f"{len(ids)} actions of {batch_id} approved by {by}; "
                 "the remediation sensor sends them"
             )
         else:
             ids = store.reject(batch_id, by, hop=hop)
-            st.success(f"{len(ids)} actions of {batch_id} rejected by {by.strip()}")
+            st.success(f"{len(ids)} actions of {batch_id} rejected by {by}")
     except (RemediationError, ContractError) as exc:
         st.error(str(exc))
 
 
 def render() -> None:
-    st.title("Remediation")
-    path = _store_path()
-    if not path.is_file():
-        st.info(f"No remediation plan yet at {path}: run `lead-parity remediate plan` first.")
+    path = open_page(
+        "Remediation", STORE_FILE, "No remediation plan", "`lead-parity remediate plan`"
+    )
+    if path is None:
         return
     store = RemediationStore(path, create=False)
     # Filled after a decision is applied, so the counts shown are the new ones.
@@ -93,13 +83,10 @@ def render() -> None:
     batch_id = st.selectbox("Batch", ids, key="remediation_batch")
     hops = sorted({a["hop"] for a in store.actions(batch_id=batch_id, status="proposed")})
     with st.form("remediation_decision"):
-        name = st.text_input("Your name", key="remediation_by")
         hop = st.selectbox("Only", [ALL_HOPS, *hops], key="remediation_hop")
-        approve = st.form_submit_button("Approve")
-        reject = st.form_submit_button("Reject")
-    if approve or reject:
-        verb = "approve" if approve else "reject"
-        _decide(store, verb, batch_id, name, None if hop == ALL_HOPS else hop)
+        action, by = sign_and_submit("remediation_by", ("Approve", "Reject"))
+    if action:
+        _decide(store, action.lower(), batch_id, by, None if hop == ALL_HOPS else hop)
     summary.caption(
         f"{len(batches)} batch(es), newest first. Approved actions are sent by the remediation "
         "sensor; a rejected action is never sent."

@@ -8,26 +8,14 @@ mirrors it into ops.review_queue.
 
 from __future__ import annotations
 
-import argparse
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from lead_parity.pipeline.review_queue import RESOLUTIONS, QueueError, QueueStore
 from lead_parity.pipeline.review_queue.store import STORE_FILE, from_iso
-
-PUBLISHED_ENV = "LEAD_PARITY_PUBLISHED"
-
-
-def _store_path() -> Path:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--published", default=os.environ.get(PUBLISHED_ENV, "published"))
-    args, _ = parser.parse_known_args()
-    # `published` is a symlink in the data folder; the store sits in that folder's history/.
-    return Path(args.published).absolute().parent / "history" / STORE_FILE
+from lead_parity.readers.dashboard.store_pages import open_page, sign_and_submit
 
 
 def time_left(due_at: str, now: datetime) -> str:
@@ -38,10 +26,8 @@ def time_left(due_at: str, now: datetime) -> str:
 
 
 def render() -> None:
-    st.title("Work queue")
-    path = _store_path()
-    if not path.is_file():
-        st.info(f"No review queue yet at {path}: run the pipeline first.")
+    path = open_page("Work queue", STORE_FILE, "No review queue", "the pipeline")
+    if path is None:
         return
     store = QueueStore(path, create=False)
     rows = store.items(states=("open", "claimed"))
@@ -80,18 +66,16 @@ def render() -> None:
     st.dataframe(frame, hide_index=True)
     with st.form("queue_action"):
         item_id = st.selectbox("Item", [r["item_id"] for r in rows], key="queue_item")
-        name = st.text_input("Your name", key="queue_by")
         resolution = st.selectbox("Resolution (for done)", RESOLUTIONS, key="queue_resolution")
         note = st.text_input("Note (for done)", key="queue_note")
-        claim = st.form_submit_button("Claim")
-        done = st.form_submit_button("Done")
-    if claim or done:
+        action, by = sign_and_submit("queue_by", ("Claim", "Done"))
+    if action:
         try:
-            if claim:
-                item = store.claim(item_id, name)
+            if action == "Claim":
+                item = store.claim(item_id, by)
                 st.success(f"{item['item_id']} claimed by {item['claimed_by']}")
             else:
-                item = store.done(item_id, name, resolution, note or None)
+                item = store.done(item_id, by, resolution, note or None)
                 st.success(f"{item['item_id']} done: {item['resolution']}")
         except QueueError as exc:
             st.error(str(exc))

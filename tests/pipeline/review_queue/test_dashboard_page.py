@@ -36,6 +36,9 @@ def test_the_page_lists_items_oldest_due_first_and_claims_and_closes_them(queue)
     assert table["time_left"].str.startswith("overdue").all()  # 2026 clocks, read now
     hi = item_id_for("high_intent_unassigned", "hi1")
     at.selectbox(key="queue_item").set_value(hi)
+    at.button[0].click().run()  # Claim with no name: asked for, nothing changes
+    assert at.error[0].value == "Your name is needed: who takes this action."
+    assert queue.item(hi)["state"] == "open"
     at.text_input(key="queue_by").set_value("ann")
     at.button[0].click().run()  # Claim
     assert not at.exception and at.success[0].value == f"{hi} claimed by ann"
