@@ -136,6 +136,10 @@ class RetryLedger:
         with self._lock:
             self.waited_s += seconds
 
+    def mark(self) -> tuple[int, float]:
+        """The counts so far, for StreamStats.finish to take what came after."""
+        return self.retries, self.waited_s
+
 
 @dataclass(frozen=True)
 class HttpCall:

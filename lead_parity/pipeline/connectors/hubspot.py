@@ -149,7 +149,7 @@ def fetch_form_submissions(
     stats = StreamStats("hubspot_forms", mode="newest_first")
     stats.landed_folder = str(Path(input_dir) / "hubspot_forms")
     marks: dict[str, Any] = {}
-    retries_before, wait_before = client.ledger.retries, client.ledger.waited_s
+    before = client.ledger.mark()
     failed: list[str] = []
     # One budget for the whole source; cursors are told apart per form.
     guard = StreamGuard("HubSpot", "hubspot_forms", client.settings)
@@ -164,13 +164,9 @@ def fetch_form_submissions(
                 "submitted_at_max_ms"
             )
     stats.cursor = marks
-    stats.retries = client.ledger.retries - retries_before
-    stats.retry_wait_s = client.ledger.waited_s - wait_before
     if failed:
         stats.status, stats.reason = "failed", "; ".join(failed)
-    elif stats.bad_pages:
-        stats.status = "partial"
-    return stats
+    return stats.finish(client.ledger, before)
 
 
 def _fetch_one_form(
@@ -232,7 +228,7 @@ def fetch_contacts(
     stats = StreamStats(CONTACTS_STREAM)
     lander = PageLander(input_dir / CONTACTS_STREAM)
     stats.landed_folder = str(lander.folder)
-    retries_before, wait_before = client.ledger.retries, client.ledger.waited_s
+    before = client.ledger.mark()
     state = load_state(input_dir, CONTACTS_STREAM)
     guard = StreamGuard("HubSpot", CONTACTS_STREAM, client.settings)
     need_list = state.get("hwm_ms") is None or bool(state.get("list_after"))
@@ -251,11 +247,7 @@ def fetch_contacts(
         stats.mode = "full_list" if stats.mode is None else f"{stats.mode}+full_list"
         _list_contacts(config, input_dir, client, lander, stats, logger, guard)
     stats.cursor = load_state(input_dir, CONTACTS_STREAM).get("hwm")
-    stats.retries = client.ledger.retries - retries_before
-    stats.retry_wait_s = client.ledger.waited_s - wait_before
-    if stats.bad_pages:
-        stats.status = "partial"
-    return stats
+    return stats.finish(client.ledger, before)
 
 
 def search_body(since_ms: int, after: str | None) -> dict[str, Any]:

@@ -14,9 +14,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from lead_parity.pipeline.http_client import RetryLedger
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +175,15 @@ class StreamStats:
     def warn(self, logger: logging.Logger | logging.LoggerAdapter, message: str) -> None:
         self.warnings.append(message)
         logger.warning("%s: %s", self.stream, message)
+
+    def finish(self, ledger: RetryLedger, before: tuple[int, float]) -> StreamStats:
+        """Close the run: the client's retries and waits since `before` (`ledger.mark()`) are
+        this stream's, and a run that landed an unusable page without failing is partial."""
+        self.retries = ledger.retries - before[0]
+        self.retry_wait_s = ledger.waited_s - before[1]
+        if self.bad_pages and self.status == "complete":
+            self.status = "partial"
+        return self
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

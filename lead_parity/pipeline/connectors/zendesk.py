@@ -139,7 +139,7 @@ def fetch_tickets(
     stats = StreamStats(STREAM)
     lander = PageLander(input_dir / STREAM)
     stats.landed_folder = str(lander.folder)
-    retries_before, wait_before = client.ledger.retries, client.ledger.waited_s
+    before = client.ledger.mark()
     state = load_state(input_dir, STREAM)
     cursor = state.get("after_cursor")
     if cursor:
@@ -181,8 +181,4 @@ def fetch_tickets(
             break
         cursor = after
     stats.cursor = load_state(input_dir, STREAM).get("after_cursor")
-    stats.retries = client.ledger.retries - retries_before
-    stats.retry_wait_s = client.ledger.waited_s - wait_before
-    if stats.bad_pages:
-        stats.status = "partial"
-    return stats
+    return stats.finish(client.ledger, before)
