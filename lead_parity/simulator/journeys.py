@@ -431,21 +431,20 @@ class Journey:
                 {"email": self.me.main_email, "firstname": self.me.first},
             )
 
+    def _contact(self, created: int, lead_id: str | None) -> Contact:
+        """The person's own CRM contact (main email), as first created."""
+        me = self.me
+        return Contact(
+            me.contact_id, me.main_email, me.first, me.last, me.company, created, lead_id=lead_id
+        )
+
     def _maybe_existing_contact(self) -> None:
         me = self.me
         if self._rand() >= self.r.existing_contact_rate:
             return
         start = self.cal.start_ms
         created = start - self._rr(DAY, 400 * DAY)
-        c = Contact(
-            me.contact_id,
-            me.main_email,
-            me.first,
-            me.last,
-            me.company,
-            created,
-            lead_id=me.lead_id if self._rand() < 0.5 else None,
-        )
+        c = self._contact(created, lead_id=me.lead_id if self._rand() < 0.5 else None)
         if me.role_email:
             c.additional.append(me.role_email)
         if self._rand() < 0.7:
@@ -594,14 +593,8 @@ class Journey:
             return
         c = self.contact
         if c is None:
-            c = Contact(
-                me.contact_id,
-                me.main_email,
-                me.first,
-                me.last,
-                me.company,
-                at,
-                lead_id=me.lead_id if me.role_email or self._rand() < 0.8 else None,
+            c = self._contact(
+                at, lead_id=me.lead_id if me.role_email or self._rand() < 0.8 else None
             )
             if self._rand() < 0.3:
                 c.additional.append(me.alt_email)
