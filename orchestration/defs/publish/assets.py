@@ -6,6 +6,7 @@ import dagster as dg
 
 from lead_parity.pipeline.publish import PublishError, mart_summaries, publish_snapshot
 from lead_parity.readers.report import write_report
+from orchestration.defs.marts import SPEC_MARTS
 from orchestration.defs.resources import LeadParityConfig
 
 PUBLISHED_SNAPSHOT_KEY = dg.AssetKey("published_snapshot")
@@ -13,19 +14,7 @@ RECONCILIATION_REPORT_KEY = dg.AssetKey("reconciliation_report")
 REPORT_FILE = "reconciliation_report.html"
 # The marts of SPEC section 6 and the incidents asset (which writes ops.incidents): the
 # snapshot must not be taken before any of them has finished.
-MART_KEYS = tuple(
-    dg.AssetKey(name)
-    for name in (
-        "dim_leads",
-        "fct_conversions",
-        "fct_hop_parity_daily",
-        "fct_hop_parity_daily_totals",
-        "fct_assignment_latency_daily",
-        "fct_assignment_latency_daily_totals",
-        "fct_dead_letters_daily",
-        "rpt_dropped_leads",
-    )
-)
+MART_KEYS = tuple(dg.AssetKey(name) for name in SPEC_MARTS)
 INCIDENTS_KEY = dg.AssetKey("incidents")
 # ops.review_queue is written by the review_queue asset: the snapshot waits for it too.
 REVIEW_QUEUE_KEY = dg.AssetKey("review_queue")

@@ -8,19 +8,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-# SPEC section 6's marts.
-MART_NAMES = frozenset(
-    {
-        "dim_leads",
-        "fct_conversions",
-        "fct_hop_parity_daily",
-        "fct_hop_parity_daily_totals",
-        "fct_assignment_latency_daily",
-        "fct_assignment_latency_daily_totals",
-        "fct_dead_letters_daily",
-        "rpt_dropped_leads",
-    }
-)
+from orchestration.defs.marts import SPEC_MARTS
+
+MART_NAMES = frozenset(SPEC_MARTS)
 # Warn after a day and two hours (the daily run may start late or queue); fail after two days.
 MART_FRESHNESS = dg.FreshnessPolicy.time_window(
     warn_window=timedelta(hours=26), fail_window=timedelta(hours=50)
