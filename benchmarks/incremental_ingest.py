@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from stack import deliver, hold_back_last_day, size_mb
+
 STEP = """
 import resource, sys, time
 from lead_parity.pipeline.ingest import ingest_all
@@ -59,24 +61,15 @@ def main() -> None:
         )  # fmt: skip
         simulate_s = time.perf_counter() - started
         shutil.rmtree(stack / "truth")
-        last_day = sorted(p.name for p in (stack / "segment").iterdir())[-1].split(".")[0]
-        held = root / "held"
-        for path in sorted(stack.rglob(f"{last_day}*")):
-            target = held / path.relative_to(stack)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)
+        hold_back_last_day(stack, root / "held")
         history = _step(sys.executable, stack, root / "landed")
-        for path in sorted(held.rglob("*")):
-            if path.is_file():
-                shutil.move(path, stack / path.relative_to(held))
+        deliver(root / "held", stack)
         daily = _step(sys.executable, stack, root / "landed")
         fresh = _step(sys.executable, stack, root / "fresh")
         result = {
             "leads": args.leads,
             "days": args.days,
-            "input_mb": round(
-                sum(p.stat().st_size for p in stack.rglob("*") if p.is_file()) / 2**20
-            ),
+            "input_mb": size_mb(stack),
             "simulate_s": round(simulate_s, 1),
             "first_run_all_but_last_day": history,
             "daily_run_last_day_added": daily,

@@ -25,6 +25,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from stack import deliver, hold_back_last_day, size_mb
+
 CADENCE_S = 300  # review_queue_schedule's default cron, */5 * * * *
 EVIDENCE = 5
 CLI = [sys.executable, "-m", "lead_parity.cli.main"]
@@ -117,12 +119,8 @@ def main() -> None:
                  "--days", str(args.days), "--seed", "7"]
             )  # fmt: skip
             shutil.rmtree(stack / "truth")
-        last_day = sorted(p.name for p in (stack / "segment").iterdir())[-1].split(".")[0]
         held = root / "held"
-        for path in sorted(stack.rglob(f"{last_day}*")):
-            target = held / path.relative_to(stack)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)
+        last_day = hold_back_last_day(stack, held)
         midnight = datetime.fromisoformat(last_day)
         daily_s, _, daily_rss = _timed(
             [*CLI, "run", "--input", str(stack), "--warehouse", str(warehouse),
@@ -130,9 +128,7 @@ def main() -> None:
         )  # fmt: skip
         evidence = held / "segment" / f"{last_day}-evidence.jsonl"
         _write_evidence(evidence, midnight)
-        for path in sorted(held.rglob("*")):
-            if path.is_file():
-                shutil.move(path, stack / path.relative_to(held))
+        deliver(held, stack)
         tick_as_of = midnight + timedelta(hours=23, minutes=55)
         tick_s, out, _ = _timed(
             [sys.executable, "-c", TICK, str(stack), str(warehouse),
@@ -147,9 +143,7 @@ def main() -> None:
         result = {
             "leads": args.leads,
             "days": args.days,
-            "input_mb": round(
-                sum(p.stat().st_size for p in stack.rglob("*") if p.is_file()) / 2**20
-            ),
+            "input_mb": size_mb(stack),
             "simulate_s": round(simulate_s, 1),
             "daily_run_s": round(daily_s, 1),
             "daily_run_peak_rss_mb": daily_rss,
