@@ -55,14 +55,10 @@ def test_the_page_lists_items_oldest_due_first_and_claims_and_closes_them(queue)
     assert [a["action"] for a in queue.actions(hi)] == ["opened", "claimed", "done"]
 
 
-def test_the_owner_filter_narrows_the_list(queue):
-    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
-    at.selectbox(key="queue_owner").set_value("platform").run()
-    assert list(at.dataframe[0].value["conversion_id"]) == ["dl1"]
-
-
-def test_the_dashboard_has_the_work_queue_page(queue):
+def test_the_dashboard_has_the_work_queue_page_whose_owner_filter_narrows_the_list(queue):
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     at.switch_page(str(PAGE)).run()
     assert not at.exception
     assert at.title[0].value == "Work queue"
+    at.selectbox(key="queue_owner").set_value("platform").run()
+    assert list(at.dataframe[0].value["conversion_id"]) == ["dl1"]
