@@ -12,7 +12,7 @@ import pytest
 from browser import block_network, chromium, colour_share
 
 from lead_parity.pipeline.publish import open_snapshot
-from lead_parity.readers.dashboard import queries, start_dashboard, wait_until_ready
+from lead_parity.readers.dashboard import start_dashboard, wait_until_ready
 from lead_parity.readers.report import data, palette
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def _expected_charts(published) -> dict[str, int]:
         types = data.funnel(con, since)["conversion_type"].nunique()
         sections = [
             data.latency_daily(con, since),
-            queries.budget_daily(con, since),
+            data.parity_budget_daily(con, since),
             data.causes_daily(con, since),
             data.revenue_at_risk(con, since),
             data.dead_letters_daily(con, since),

@@ -330,7 +330,7 @@ def test_a_snapshot_without_the_operating_tables_gives_empty_figures():
     con.execute("create schema marts")
     since = data.period(con).since
     assert queries.hop_headline(con, since).empty
-    assert queries.budget_daily(con, since).empty
+    assert data.parity_budget_daily(con, since).empty
     assert queries.fix_first_ranking(con, since).empty
     assert queries.incident_counts(con) == {"open": 0, "critical": 0}
     assert queries.queue_due(con, datetime.now(UTC)) == {"waiting": 0, "due": 0}

@@ -166,7 +166,7 @@ def _budget(version: str, ctx: dict) -> None:
     st.subheader("Parity budget left per hop")
     st.caption("The rolling 28-day error budget of each final day; below 0 it is overspent.")
     _chart_or_note(
-        load_dashboard(version, "budget_daily", since=ctx["period"].since),
+        load(version, "parity_budget_daily", ctx["period"].since),
         partial(charts.budget, hops=ctx["hops"]),
         "No final days with an error budget in this period.",
     )

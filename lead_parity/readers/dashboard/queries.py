@@ -1,5 +1,5 @@
-"""The dashboard's own figures on the published snapshot: the headline row, what to fix first,
-the error budget and the review queue's due items.
+"""The dashboard's own figures on the published snapshot: the headline row (each hop's error
+budget as the report reads it), what to fix first and the review queue's due items.
 
 The SLO verdict and the fix-first ranking are the ones `lead-parity run` prints
 (lead_parity.readers.verdict), read here with the dashboard's window; nothing is judged again.
@@ -15,12 +15,6 @@ import pandas as pd
 from lead_parity.readers.report import data
 from lead_parity.readers.verdict import fix_first, hop_slo_status
 
-BUDGET_MART = "marts.fct_parity_budget_daily"
-BUDGET_COLUMNS = [
-    "budget_date", "hop", "expected_28d", "dropped_28d", "error_budget", "budget_remaining",
-    "budget_remaining_pct", "burn_rate_1d", "burn_rate_3d", "burn_rate_28d", "burn_alert",
-    "is_budget_exhausted",
-]  # fmt: skip
 FIX_FIRST_COLUMNS = ["hop", "cause", "dropped", "owner", "at_risk"]
 
 
@@ -32,37 +26,13 @@ def hop_headline(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
         columns=["hop", "hop_order", "final_days", "breached_days", "dropped", "expected",
                  "provisional_days"],
     )  # fmt: skip
-    latest = budget_latest(con).drop(columns=["expected", "dropped"], errors="ignore")
+    latest = data.parity_budget_latest(con).drop(columns=["expected", "dropped"], errors="ignore")
     frame = status.merge(latest, on="hop", how="left")
     frame["slo"] = frame["breached_days"].map(lambda n: "breached" if n else "held")
     # Contract chain order (marketing before support), as every other section shows hops.
     order = {hop: i for i, hop in enumerate(data.hop_order(con))}
     frame["_rank"] = frame["hop"].map(lambda h: order.get(h, len(order)))
     return frame.sort_values(["_rank", "hop"]).drop(columns="_rank").reset_index(drop=True)
-
-
-def budget_latest(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The newest final day of the error budget per hop."""
-    if not data.has_table(con, BUDGET_MART):
-        return pd.DataFrame(columns=BUDGET_COLUMNS)
-    return con.execute(
-        f"""
-        select {", ".join(BUDGET_COLUMNS)} from {BUDGET_MART}
-        qualify row_number() over (partition by hop order by budget_date desc) = 1
-        order by hop
-        """
-    ).df()
-
-
-def budget_daily(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
-    """Budget remaining and burn rates per final day and hop since `since`."""
-    if not data.has_table(con, BUDGET_MART):
-        return pd.DataFrame(columns=BUDGET_COLUMNS)
-    return con.execute(
-        f"select {', '.join(BUDGET_COLUMNS)} from {BUDGET_MART} "
-        "where budget_date >= ? order by budget_date, hop",
-        [since],
-    ).df()
 
 
 def fix_first_ranking(con: duckdb.DuckDBPyConnection, since: date, limit: int = 10) -> pd.DataFrame:
