@@ -68,7 +68,7 @@ def _act(store: IncidentStore, action: str, incident_id: str, by: str, note: str
     if not by.strip():
         st.session_state[FLASH] = ("error", "Your name is needed: who takes this action.")
         return
-    sinks = configured_sink_names()
+    sinks = configured_sink_names(os.environ)
     try:
         if action == "ack":
             inc, changed = store.acknowledge(
