@@ -12,13 +12,15 @@ lane for the whole run, so two runs on one warehouse never interleave however th
 `DEPLOYMENT_ENV` is the code location's one handle on the process environment: every module of
 `orchestration/` reads its variables (sinks, vendors, schedules) through it, and hands the
 pipeline library what it needs as parameters; nothing under `lead_parity/pipeline/` reads
-`os.environ`.
+`os.environ`. `lent_environment` is the one place that writes it (the dbt step, see there).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,6 +143,32 @@ class LeadParityConfig(dg.ConfigurableResource):
         if self.as_of:
             return parse_as_of(self.as_of)
         return datetime.now(UTC).replace(microsecond=0)
+
+
+_SPAWN_LOCK = threading.Lock()
+
+
+@contextmanager
+def lent_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """`variables` in the process environment only while dagster-dbt starts dbt, then put back.
+
+    dagster-dbt 0.29's `DbtCliResource.cli()` takes no env: inside the call it copies
+    `os.environ` into the dbt subprocess's env (and into the in-process adapter it opens for
+    metadata), and reads it nowhere after. Lending a run's paths for exactly that call, under a
+    lock, gives every dbt process its own run's warehouse while the process environment (shared
+    by every run a worker executes) stays as it was.
+    """
+    with _SPAWN_LOCK:
+        before = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def writer_lane_tags(env: Mapping[str, str] = DEPLOYMENT_ENV) -> dict[str, str]:
