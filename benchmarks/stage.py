@@ -5,6 +5,7 @@ Prints one JSON line: {"stage", "seconds", "peak_rss_mb", ...stage figures}.
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -16,7 +17,7 @@ import duckdb
 
 from lead_parity.contract import load_contract, write_contract_tables
 from lead_parity.pipeline.build import run_dbt
-from lead_parity.pipeline.ingest import ingest_all
+from lead_parity.pipeline.ingest import DEFAULT_MEMORY_LIMIT, ingest_all
 from lead_parity.pipeline.paths import RunPaths
 from lead_parity.pipeline.timeparse import parse_as_of
 from lead_parity.simulator import simulate
@@ -33,7 +34,9 @@ def _simulate(args) -> dict:
 
 def _ingest(args) -> dict:
     paths = RunPaths(Path(args.warehouse).resolve())
-    results = ingest_all(Path(args.input), paths.landed)
+    # A script is an entry point: it reads the knob the code location's resource reads.
+    limit = os.environ.get("LEAD_PARITY_INGEST_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
+    results = ingest_all(Path(args.input), paths.landed, memory_limit=limit)
     return {
         "records_read": sum(r.records_read for r in results.values()),
         "records_loaded": sum(r.records_loaded for r in results.values()),

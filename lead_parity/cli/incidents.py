@@ -87,18 +87,19 @@ def cmd_show(args) -> int:
 def _act(args, action: str) -> int:
     from lead_parity.cli.arguments import CliError
     from lead_parity.pipeline.incidents import (
-        DeliverySettings,
+        SINK_SETTINGS,
         IncidentStateError,
         SinkConfigError,
         configured_sinks,
         deliver_pending,
+        sink_settings,
     )
     from lead_parity.pipeline.incidents.sinks import configured_sink_names
 
     if not args.by.strip():
         raise CliError("--by needs a name: who takes this action")
     store = _store(args)
-    sink_names = configured_sink_names()
+    sink_names = configured_sink_names(os.environ)
     extra = {"postmortem": args.postmortem} if action == "resolve" else {}
     change = store.acknowledge if action == "ack" else store.resolve
     try:
@@ -114,10 +115,10 @@ def _act(args, action: str) -> int:
     print(f"{inc['incident_id']} {inc['status']} by {args.by.strip()}: {inc['summary']}")
     problems: list[str] = []
     try:
-        settings = DeliverySettings.from_env()
+        settings = sink_settings(os.environ)
     except SinkConfigError as exc:
         problems.append(str(exc))
-        settings = DeliverySettings()
+        settings = SINK_SETTINGS
     sinks = configured_sinks(os.environ, settings, errors=problems)
     try:
         report = deliver_pending(store, sinks, settings=settings, budget_s=20.0)

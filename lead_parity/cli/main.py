@@ -84,7 +84,7 @@ def _check_contract(path: str | None) -> Path | None:
 def _check_live_configuration() -> None:
     from lead_parity.pipeline.connectors import live_configuration_problem
 
-    problem = live_configuration_problem()
+    problem = live_configuration_problem(os.environ)
     if problem:
         raise CliError(problem)
 
@@ -184,7 +184,7 @@ def run_pipeline(params, live: bool = False, verbose: bool = False) -> int:
         print("  (SLO checks, incidents and the published snapshot run on the DuckDB engine)")
         return 0
     for line in deliver_after_run(
-        paths.warehouse, load_contract(params.contract), run_id=outcome.run_id
+        paths.warehouse, load_contract(params.contract), run_id=outcome.run_id, env=os.environ
     ).lines():
         print(f"  {line}")
     queue = review_queue_line(paths, params.as_of)

@@ -179,7 +179,7 @@ def cmd_send(args) -> int:
     from lead_parity.pipeline.remediation import send_batch
 
     paths = _paths(args)
-    report = send_batch(paths.history, _contract(args), args.batch)
+    report = send_batch(paths.history, _contract(args), args.batch, env=os.environ)
     print(report.line())
     # Actions held by the daily cap are on schedule; unresolved or unconfigured ones are not.
     return EXIT_INCOMPLETE if report.unresolved or report.not_configured else 0

@@ -10,12 +10,11 @@ quarantine. 401/403 fail at once with a message that names no secret.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,8 +67,9 @@ class DeadlineExceeded(TransportError):
     server); not retried, since a second try would hold the stream as long again."""
 
 
+HTTP_PREFIX = "LEAD_PARITY_HTTP_"  # the connectors' and remediation writes' variables
 # Attribute -> (environment variable suffix, type); the incident sinks read the same names
-# under their own prefix.
+# under their own prefix (LEAD_PARITY_SINK_, lead_parity/pipeline/incidents/sinks.py).
 RETRY_VARIABLES = {
     "connect_timeout_s": ("CONNECT_TIMEOUT", float),
     "read_timeout_s": ("READ_TIMEOUT", float),
@@ -89,7 +89,12 @@ BUDGET_VARIABLES = {
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """Retry and timeout policy shared by every connector."""
+    """Retry and timeout policy of every HTTP caller: the connectors, the remediation writes
+    and the alert sinks (which start from their own defaults, `incidents.sinks.SINK_SETTINGS`).
+
+    Built by the entry points (the Dagster resources, the CLI) from the variables they read;
+    the library only receives it.
+    """
 
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
@@ -106,16 +111,37 @@ class HttpSettings:
     # here instead of filling the disk with pages. 20,000 pages are 2M HubSpot contacts.
     max_pages: int = 20_000
     max_seconds: float = 2 * 3600.0
+    # An outbox (alert sinks): the first wait between delivery passes of an event that failed
+    # under the sensor; it doubles per failed pass, up to an hour.
+    outbox_retry_s: float = 60.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> HttpSettings:
-        """Override defaults with LEAD_PARITY_HTTP_* variables (see docs/live-connectors.md)."""
+    def from_env(cls, env: Mapping[str, str]) -> HttpSettings:
+        """Override defaults with LEAD_PARITY_HTTP_* variables of `env`, the mapping the entry
+        point read (see docs/live-connectors.md)."""
         names = {**RETRY_VARIABLES, **BUDGET_VARIABLES}
-        settings = cls(**numbers_from_env(env, "LEAD_PARITY_HTTP_", names, HttpClientError))
+        settings = cls().overridden(env, HTTP_PREFIX, names, HttpClientError)
         for attr, (suffix, _) in BUDGET_VARIABLES.items():
             if getattr(settings, attr) <= 0:
-                raise HttpClientError(f"LEAD_PARITY_HTTP_{suffix} must be above 0")
+                raise HttpClientError(f"{HTTP_PREFIX}{suffix} must be above 0")
         return settings
+
+    def overridden(
+        self,
+        env: Mapping[str, str],
+        prefix: str,
+        names: Mapping[str, tuple[str, Any]],
+        error: type[Exception],
+    ) -> HttpSettings:
+        """These settings with every `prefix + suffix` variable of `names` set in `env`."""
+        return replace(self, **numbers_from_env(env, prefix, names, error))
+
+    def lease_s(self) -> float:
+        """Longest one request can take with all its retries, so an outbox claim outlives it
+        and another process never sends the same event meanwhile."""
+        per_try = self.connect_timeout_s + self.read_timeout_s
+        waits = self.max_attempts * max(self.backoff_max_s, self.retry_after_max_s)
+        return self.max_attempts * per_try + waits + 60
 
 
 @dataclass

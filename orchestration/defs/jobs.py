@@ -8,14 +8,13 @@ them on (LEAD_PARITY_SCHEDULES); their times differ so they never start together
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import dagster as dg
 
 from orchestration.defs.ingest.live import GROUP as LIVE_GROUP
 from orchestration.defs.quality import quality_checks, telemetry_checks
-from orchestration.defs.resources import AS_OF_TAG, writer_lane_tags
+from orchestration.defs.resources import AS_OF_TAG, DEPLOYMENT_ENV, writer_lane_tags
 from orchestration.defs.transform.assets import lead_parity_dbt_models
 
 PIPELINE_JOB_NAME = "lead_parity_job"
@@ -67,13 +66,13 @@ lead_parity_build_job = dg.define_asset_job(
 JOBS = {job.name: job for job in (lead_parity_job, live_pipeline_job, lead_parity_build_job)}
 
 
-def enabled_schedules(env: Mapping[str, str] = os.environ) -> set[str]:
+def enabled_schedules(env: Mapping[str, str] = DEPLOYMENT_ENV) -> set[str]:
     """Schedule names a deployment turned on: LEAD_PARITY_SCHEDULES, comma-separated or `all`."""
     names = {n.strip() for n in env.get("LEAD_PARITY_SCHEDULES", "").split(",") if n.strip()}
     return set(SCHEDULES) if "all" in names else names & set(SCHEDULES)
 
 
-def build_schedule(name: str, env: Mapping[str, str] = os.environ) -> dg.ScheduleDefinition:
+def build_schedule(name: str, env: Mapping[str, str] = DEPLOYMENT_ENV) -> dg.ScheduleDefinition:
     job_name, cron_variable, default_cron = SCHEDULES[name]
 
     def run_as_of_the_tick(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:

@@ -2,18 +2,25 @@
 
 Precedence, highest first: the run config (the launchpad, `lead-parity run`, a schedule's
 RunRequest) > an exported `LEAD_PARITY_*` variable (a deployment default, read here when the code
-location loads, and nowhere else) > the built-in default (the demo's folders). The deployment
+location loads) > the built-in default (the demo's folders). The deployment
 defaults are the config schema's defaults, not bound values: Dagster drops bound values as soon
 as a run config names any field, and a schedule or a launchpad user sets only `as_of`.
 
 The resource fixes `as_of` and reads the contract once per run, and holds the warehouse's writer
 lane for the whole run, so two runs on one warehouse never interleave however they were launched.
+
+`DEPLOYMENT_ENV` is the code location's one handle on the process environment: every module of
+`orchestration/` reads its variables (sinks, vendors, schedules) through it, and hands the
+pipeline library what it needs as parameters; nothing under `lead_parity/pipeline/` reads
+`os.environ`. `lent_environment` is the one place that writes it (the dbt step, see there).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +41,9 @@ AS_OF_TAG = "lead_parity/as_of"  # every pipeline run names the as_of it judged 
 # this tag and runs beside the writer instead of waiting for it.
 SIDE_LANE_TAG = "lead_parity/lane"
 DEFAULT_LANE_WAIT_S = 3600
+# A live view, not a copy: a sensor tick or a run step sees the variables as they are when it
+# reads them (the sink variables were always read at the moment of delivery).
+DEPLOYMENT_ENV: Mapping[str, str] = os.environ
 
 # field -> (environment variable, built-in default)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -42,10 +52,12 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "contract_path": ("LEAD_PARITY_CONTRACT", ""),
     "as_of": ("LEAD_PARITY_AS_OF", ""),
     "engine": ("LEAD_PARITY_ENGINE", "duckdb"),
+    # Empty: ingestion's own default (2GB, lead_parity/pipeline/ingest/engine.py).
+    "ingest_memory_limit": ("LEAD_PARITY_INGEST_MEMORY_LIMIT", ""),
 }
 
 
-def deployment_default(field: str, env: Mapping[str, str] = os.environ) -> str:
+def deployment_default(field: str, env: Mapping[str, str] = DEPLOYMENT_ENV) -> str:
     """The field's exported LEAD_PARITY_* value when set and not blank, else the built-in one."""
     variable, builtin = DEFAULTS[field]
     return env.get(variable, "").strip() or builtin
@@ -62,6 +74,9 @@ class LeadParityConfig(dg.ConfigurableResource):
     as_of: str = deployment_default("as_of")
     # dbt target: duckdb (a file) or spark (a warehouse directory).
     engine: str = deployment_default("engine")
+    # The cap of ingestion's private DuckDB per source (DuckDB syntax: 2GB, 512MB; empty: 2GB);
+    # past it the parse spills to the source's scratch folder (docs/landed-layout.md).
+    ingest_memory_limit: str = deployment_default("ingest_memory_limit")
     lane_wait_s: int = DEFAULT_LANE_WAIT_S  # how long a run waits for another run's writer lane
     # Rebuild everything (dbt --full-refresh); the only way to build at an as_of older than the
     # warehouse's latest.
@@ -130,7 +145,33 @@ class LeadParityConfig(dg.ConfigurableResource):
         return datetime.now(UTC).replace(microsecond=0)
 
 
-def writer_lane_tags(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+_SPAWN_LOCK = threading.Lock()
+
+
+@contextmanager
+def lent_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """`variables` in the process environment only while dagster-dbt starts dbt, then put back.
+
+    dagster-dbt 0.29's `DbtCliResource.cli()` takes no env: inside the call it copies
+    `os.environ` into the dbt subprocess's env (and into the in-process adapter it opens for
+    metadata), and reads it nowhere after. Lending a run's paths for exactly that call, under a
+    lock, gives every dbt process its own run's warehouse while the process environment (shared
+    by every run a worker executes) stays as it was.
+    """
+    with _SPAWN_LOCK:
+        before = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def writer_lane_tags(env: Mapping[str, str] = DEPLOYMENT_ENV) -> dict[str, str]:
     """The run-queue tag of this code location's default warehouse (one lane per warehouse)."""
     return {WRITER_LANE_TAG: lane_key(deployment_default("warehouse", env))}
 

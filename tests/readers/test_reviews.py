@@ -17,7 +17,7 @@ import pytest
 from lead_parity.contract import load_contract
 from lead_parity.contract.tables import write_contract_tables
 from lead_parity.pipeline.incidents import IncidentStore, configured_sinks, deliver_pending
-from lead_parity.pipeline.incidents.sinks import DeliverySettings
+from lead_parity.pipeline.incidents.sinks import SINK_SETTINGS
 from lead_parity.pipeline.publish import publish_snapshot
 from lead_parity.readers.report.reviews import write_review
 
@@ -182,7 +182,7 @@ def test_the_review_jobs_keep_files_by_date_and_announce_each_review_once(
     assert (data_dir / "reports" / "weekly" / "2026-10-12.html").is_file()
 
     store = IncidentStore.in_history(data_dir / "history")
-    report = deliver_pending(store, configured_sinks(os.environ, DeliverySettings()))
+    report = deliver_pending(store, configured_sinks(os.environ, SINK_SETTINGS))
     assert sum(report.delivered.values()) == 1
     (body,) = [b for b in received if b["event_type"] == "review.published"]
     assert body["review"]["link"] == "https://reports.example/lead-parity/weekly/2026-10-12.html"

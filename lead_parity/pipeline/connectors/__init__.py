@@ -8,7 +8,6 @@ vendor being down does not stop the other; the message of a failure never holds 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ def skipped(stream: str, reason: str) -> StreamStats:
     return StreamStats(stream, status="skipped", reason=reason)
 
 
-def stream_config(stream: str, env: Mapping[str, str] = os.environ) -> tuple[Any, str]:
+def stream_config(stream: str, env: Mapping[str, str]) -> tuple[Any, str]:
     """The connector configuration a stream needs, or None and why it cannot run."""
     if stream in ("hubspot_forms", "hubspot_contacts"):
         config, reason = hubspot.HubSpotConfig.from_env(env)
@@ -54,7 +53,7 @@ def stream_config(stream: str, env: Mapping[str, str] = os.environ) -> tuple[Any
     raise ValueError(f"unknown stream {stream!r}; expected one of {STREAMS}")
 
 
-def live_configuration_problem(env: Mapping[str, str] = os.environ) -> str | None:
+def live_configuration_problem(env: Mapping[str, str]) -> str | None:
     """Why a live fetch cannot run at all (no stream configured, or a malformed value), or None.
 
     A live run with nothing configured would land nothing and publish an empty snapshot that
@@ -115,7 +114,7 @@ def fetch_stream(
 
 def fetch_all(
     input_dir: str | Path,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str],
     *,
     settings: HttpSettings | None = None,
     logger: logging.Logger | logging.LoggerAdapter = log,

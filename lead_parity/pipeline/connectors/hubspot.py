@@ -14,7 +14,6 @@ start and where to stop so that nothing is missed:
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,7 +76,7 @@ class HubSpotConfig:
     search_window: int = SEARCH_WINDOW
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> tuple[HubSpotConfig | None, str]:
+    def from_env(cls, env: Mapping[str, str]) -> tuple[HubSpotConfig | None, str]:
         """The configuration from HUBSPOT_* variables, or None and the reason it is missing."""
         token = env.get("HUBSPOT_ACCESS_TOKEN", "").strip()
         if not token:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ class ZendeskConfig:
     start_time: int = 0  # epoch seconds; 0 = the whole history
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> tuple[ZendeskConfig | None, str]:
+    def from_env(cls, env: Mapping[str, str]) -> tuple[ZendeskConfig | None, str]:
         """The configuration from ZENDESK_* variables, or None and the reason it is missing."""
         where = env.get("ZENDESK_BASE_URL", "").strip() or env.get("ZENDESK_SUBDOMAIN", "").strip()
         if not where:

@@ -14,20 +14,21 @@ from lead_parity.pipeline.incidents.deliver import (
 )
 from lead_parity.pipeline.incidents.rules import TAGS, EvaluationRow, Finding, judge
 from lead_parity.pipeline.incidents.sinks import (
-    DeliverySettings,
+    SINK_SETTINGS,
     SinkConfigError,
     configured_sinks,
     sign,
     sign_timestamped,
+    sink_settings,
     verify_signature,
     verify_timestamped,
 )
 from lead_parity.pipeline.incidents.store import IncidentStateError, IncidentStore, Policy
 
 __all__ = [
+    "SINK_SETTINGS",
     "TAGS",
     "DeliveryReport",
-    "DeliverySettings",
     "EvaluationRow",
     "Finding",
     "IncidentRunReport",
@@ -47,6 +48,7 @@ __all__ = [
     "policy_of",
     "sign",
     "sign_timestamped",
+    "sink_settings",
     "verify_signature",
     "verify_timestamped",
 ]

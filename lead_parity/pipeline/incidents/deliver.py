@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -23,14 +22,16 @@ import duckdb
 import pyarrow as pa
 
 from lead_parity.contract import Contract
+from lead_parity.pipeline.http_client import HttpSettings
 from lead_parity.pipeline.human_state import naive_utc, replace_ops_tables
 from lead_parity.pipeline.incidents.rules import fingerprint, judge
 from lead_parity.pipeline.incidents.sinks import (
-    DeliverySettings,
+    SINK_SETTINGS,
     Sink,
     SinkConfigError,
     configured_sink_names,
     configured_sinks,
+    sink_settings,
 )
 from lead_parity.pipeline.incidents.source import (
     EvaluationSource,
@@ -50,7 +51,7 @@ DEFAULT_DAGSTER_URL = "http://localhost:3000"
 MAX_OUTBOX_RETRY_S = 3600.0
 
 
-def run_url_for(run_id: str | None, env: Mapping[str, str] = os.environ) -> str | None:
+def run_url_for(run_id: str | None, env: Mapping[str, str]) -> str | None:
     """Link to the Dagster run in the webserver (`LEAD_PARITY_DAGSTER_URL`, default local)."""
     if not run_id:
         return None
@@ -214,7 +215,7 @@ def evaluate_in_run(
     contract: Contract,
     *,
     run_url: str | None,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str],
 ) -> tuple[ApplyResult | None, int]:
     """The in-run step: read the warehouse, apply, mirror. Returns (result, rows mirrored)."""
     store = IncidentStore.in_history(history)
@@ -246,7 +247,7 @@ def deliver_pending(
     store: IncidentStore,
     sinks: Sequence[Sink],
     *,
-    settings: DeliverySettings | None = None,
+    settings: HttpSettings = SINK_SETTINGS,
     due_only: bool = False,
     budget_s: float | None = None,
 ) -> DeliveryReport:
@@ -256,7 +257,6 @@ def deliver_pending(
     pending event is tried again at once. Past `budget_s` no new event is started (a sensor tick
     must end in time); what is left stays due for the next pass.
     """
-    settings = settings or DeliverySettings.from_env()
     report = DeliveryReport()
     owner = uuid.uuid4().hex
     started = time.monotonic()
@@ -356,8 +356,8 @@ def sensor_pass(
     *,
     run_url: str | None,
     new_materialization: bool,
-    env: Mapping[str, str] = os.environ,
-    settings: DeliverySettings | None = None,
+    env: Mapping[str, str],
+    settings: HttpSettings | None = None,
     budget_s: float | None = None,
 ) -> IncidentRunReport:
     """Evaluate from the published snapshot (if newer than the last applied), then deliver."""
@@ -376,10 +376,10 @@ def sensor_pass(
             log.warning(problems[-1])
     if settings is None:
         try:
-            settings = DeliverySettings.from_env(env)
+            settings = sink_settings(env)
         except SinkConfigError as exc:
             problems.append(f"incident delivery settings ignored: {exc}")
-            settings = DeliverySettings()
+            settings = SINK_SETTINGS
     sinks = configured_sinks(env, settings, errors=problems)
     try:
         delivery = deliver_pending(
@@ -396,8 +396,8 @@ def deliver_after_run(
     contract: Contract,
     *,
     run_id: str | None = None,
-    env: Mapping[str, str] = os.environ,
-    settings: DeliverySettings | None = None,
+    env: Mapping[str, str],
+    settings: HttpSettings | None = None,
 ) -> IncidentRunReport:
     """CLI entry, after the run: evaluate what the run did not, deliver all, summarise."""
     from lead_parity.pipeline.paths import RunPaths

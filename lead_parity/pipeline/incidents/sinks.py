@@ -1,6 +1,7 @@
 """Where incident events go: PagerDuty Events API v2, a Slack incoming webhook, a JSON webhook.
 
-Configured only from environment variables, each optional. Every POST carries the event id as
+Configured from the LEAD_PARITY_* variables the entry point read (the Dagster code location, the
+CLI) and passed in as a mapping, each optional. Every POST carries the event id as
 `Idempotency-Key` (and `X-Lead-Parity-Event-Id`), so a receiver can drop a copy that a retry
 after a lost response sends again. Secrets (routing key, webhook URLs, signing secret) never
 reach a log line or an error text: we log the sink's name only, and redact known secrets from
@@ -18,7 +19,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -29,8 +29,12 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from lead_parity.pipeline.env_numbers import numbers_from_env
-from lead_parity.pipeline.http_client import RETRY_VARIABLES, CountingRetry, describe_error
+from lead_parity.pipeline.http_client import (
+    RETRY_VARIABLES,
+    CountingRetry,
+    HttpSettings,
+    describe_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,28 +54,18 @@ class SinkConfigError(ValueError):
     """A sink variable is set but unusable; the message names the variable, not its value."""
 
 
-@dataclass(frozen=True)
-class DeliverySettings:
-    """Retry policy of one delivery attempt (a pass); the outbox retries across passes."""
+# The sinks' retry policy for one delivery attempt (a pass); the outbox retries across passes.
+# Shorter than a connector's: an alert that waits a minute is late, the next pass retries it.
+SINK_SETTINGS = HttpSettings(
+    read_timeout_s=15.0, max_attempts=5, backoff_factor_s=1.0, backoff_max_s=30.0
+)
+SINK_PREFIX = "LEAD_PARITY_SINK_"
+SINK_VARIABLES = {**RETRY_VARIABLES, "outbox_retry_s": ("OUTBOX_RETRY", float)}
 
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 15.0
-    max_attempts: int = 5  # tries per pass, the first included
-    backoff_factor_s: float = 1.0
-    backoff_max_s: float = 30.0
-    retry_after_max_s: int = 120
-    outbox_retry_s: float = 60.0  # first wait between passes under the sensor; doubles, max 1 h
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> DeliverySettings:
-        names = {**RETRY_VARIABLES, "outbox_retry_s": ("OUTBOX_RETRY", float)}
-        return cls(**numbers_from_env(env, "LEAD_PARITY_SINK_", names, SinkConfigError))
-
-    def lease_s(self) -> float:
-        """Longest one event can take in a pass, so another process never sends it meanwhile."""
-        per_try = self.connect_timeout_s + self.read_timeout_s
-        waits = self.max_attempts * max(self.backoff_max_s, self.retry_after_max_s)
-        return self.max_attempts * per_try + waits + 60
+def sink_settings(env: Mapping[str, str]) -> HttpSettings:
+    """SINK_SETTINGS overridden by the LEAD_PARITY_SINK_* variables of `env`."""
+    return SINK_SETTINGS.overridden(env, SINK_PREFIX, SINK_VARIABLES, SinkConfigError)
 
 
 # ---- secret hygiene ---------------------------------------------------------------------------
@@ -149,7 +143,7 @@ def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
     return request
 
 
-def _session(sink_name: str, settings: DeliverySettings) -> requests.Session:
+def _session(sink_name: str, settings: HttpSettings) -> requests.Session:
     retry = CountingRetry(
         label=f"incident sink {sink_name}",
         total=max(settings.max_attempts - 1, 0),
@@ -185,7 +179,7 @@ class Sink:
 
     name = "sink"
 
-    def __init__(self, url: str, settings: DeliverySettings, secrets: set[str]) -> None:
+    def __init__(self, url: str, settings: HttpSettings, secrets: set[str]) -> None:
         self._url = url
         self._settings = settings
         self._secrets = {s for s in secrets if s}
@@ -245,7 +239,7 @@ class PagerDutySink(Sink):
 
     name = "pagerduty"
 
-    def __init__(self, routing_key: str, url: str, settings: DeliverySettings) -> None:
+    def __init__(self, routing_key: str, url: str, settings: HttpSettings) -> None:
         self._routing_key = routing_key
         super().__init__(url, settings, {routing_key})
 
@@ -279,7 +273,7 @@ class SlackSink(Sink):
 
     name = "slack"
 
-    def __init__(self, url: str, settings: DeliverySettings) -> None:
+    def __init__(self, url: str, settings: HttpSettings) -> None:
         super().__init__(url, settings, url_secrets(url))
 
     def render(self, event: dict) -> tuple[bytes, dict[str, str]]:
@@ -387,7 +381,7 @@ class WebhookSink(Sink):
 
     name = "webhook"
 
-    def __init__(self, url: str, secret: str | None, settings: DeliverySettings) -> None:
+    def __init__(self, url: str, secret: str | None, settings: HttpSettings) -> None:
         self._secret = secret
         super().__init__(url, settings, url_secrets(url) | ({secret} if secret else set()))
         if not secret:
@@ -525,8 +519,8 @@ def _valid_url(var: str, value: str) -> str:
 
 
 def configured_sinks(
-    env: Mapping[str, str] = os.environ,
-    settings: DeliverySettings | None = None,
+    env: Mapping[str, str],
+    settings: HttpSettings | None = None,
     errors: list[str] | None = None,
 ) -> list[Sink]:
     """The sinks whose variables are set; none is fine (incidents still land in ops.incidents).
@@ -534,7 +528,7 @@ def configured_sinks(
     A sink whose variables are unusable raises SinkConfigError, or, when `errors` is given, is
     left out with the reason appended there (its events wait in the outbox until it is fixed).
     """
-    settings = settings or DeliverySettings.from_env(env)
+    settings = settings or sink_settings(env)
     builders = []
     routing_key = env.get("LEAD_PARITY_PAGERDUTY_ROUTING_KEY", "").strip()
     if routing_key:
@@ -567,7 +561,7 @@ def configured_sinks(
     return sinks
 
 
-def configured_sink_names(env: Mapping[str, str] = os.environ) -> list[str]:
+def configured_sink_names(env: Mapping[str, str]) -> list[str]:
     """Names of the sinks configured in `env`, without building them."""
     names = []
     if env.get("LEAD_PARITY_PAGERDUTY_ROUTING_KEY", "").strip():

@@ -250,15 +250,16 @@ class _Work:
 
 
 # A source's parsed records stay in DuckDB until de-duplicated; past this it spills them to the
-# scratch folder instead of growing (a 1M-person stack peaked at 4.8 GB without a limit).
-MEMORY_LIMIT = os.environ.get("LEAD_PARITY_INGEST_MEMORY_LIMIT", "2GB")
+# scratch folder instead of growing (a 1M-person stack peaked at 4.8 GB without a limit). The
+# run's value comes from the `lead_parity` resource (LEAD_PARITY_INGEST_MEMORY_LIMIT).
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
-def _connect(spill_dir: Path) -> duckdb.DuckDBPyConnection:
+def _connect(spill_dir: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         config={
             "threads": os.cpu_count() or 2,
-            "memory_limit": MEMORY_LIMIT,
+            "memory_limit": memory_limit,
             "temp_directory": str(spill_dir),
         }
     )
@@ -530,13 +531,15 @@ def ingest_source(
     spec=None,
     *,
     full_refresh: bool = False,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
 ) -> IngestResult:
     """Land one source of `input_dir` (SPEC section 2) into `landed_dir/<name>/`; with a
     `spec` (the contract's `sources.<name>`) of a loader kind, from that loader's tables.
 
     Files whose version (path, size, content hash) an earlier run parsed are not parsed again
     (versions.py); `full_refresh` forgets the cache and reads the input folder as it is now.
-    Loader tables have no versions: they are read whole on every run.
+    Loader tables have no versions: they are read whole on every run. `memory_limit` caps the
+    private DuckDB that parses and de-duplicates (DuckDB's syntax: `2GB`, `512MB`).
     """
     source = SOURCES[name]
     input_dir, landed_dir = Path(input_dir), Path(landed_dir)
@@ -559,7 +562,7 @@ def ingest_source(
     out.mkdir(parents=True)
     work = _Work(scratch / "parts")
     read: Counter = Counter()
-    con = _connect(scratch / "spill")
+    con = _connect(scratch / "spill", memory_limit)
     try:
         total = len(work_plan.to_parse)
         seen = 0

@@ -1,5 +1,6 @@
-"""Send one approved batch: caps first, then HubSpot and Zendesk with their credentials from the
-environment (the live connectors' variables, docs/live-connectors.md).
+"""Send one approved batch: caps first, then HubSpot and Zendesk with the credentials the entry
+point read from its environment and passes in (the live connectors' variables,
+docs/live-connectors.md).
 
 Only approved actions are ever sent; a proposed, rejected or already sent action is not touched,
 so no approval means no write and a re-run of a sent batch writes nothing.
@@ -8,7 +9,6 @@ so no approval means no write and a re-run of a sent batch writes nothing.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,7 +63,7 @@ def send_batch(
     contract: Contract,
     batch_id: str | None,
     *,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str],
     settings: HttpSettings | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     pause_s: float = 0.5,

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from lead_parity.pipeline.http_client import HttpSettings
 from lead_parity.pipeline.incidents.sinks import (
-    DeliverySettings,
+    SINK_SETTINGS,
     SinkConfigError,
     SlackSink,
     WebhookSink,
     _slack,
     _valid_url,
+    sink_settings,
 )
 from lead_parity.pipeline.review_queue.store import QueueStore
 
@@ -37,7 +38,7 @@ EVENT_TYPES = {
 }
 
 
-def queue_sink_names(env: Mapping[str, str] = os.environ) -> list[str]:
+def queue_sink_names(env: Mapping[str, str]) -> list[str]:
     names = []
     if env.get("LEAD_PARITY_SLACK_WEBHOOK_URL", "").strip() or any(
         k.startswith("LEAD_PARITY_SLACK_WEBHOOK_URL_") and v.strip() for k, v in env.items()
@@ -116,8 +117,8 @@ class QueueDelivery:
 
 def deliver(
     store: QueueStore,
-    env: Mapping[str, str] = os.environ,
-    settings: DeliverySettings | None = None,
+    env: Mapping[str, str],
+    settings: HttpSettings | None = None,
     budget_s: float | None = None,
 ) -> QueueDelivery:
     """Send every undelivered event once, oldest first; what fails stays for the next run.
@@ -127,10 +128,10 @@ def deliver(
     """
     report = QueueDelivery()
     try:
-        settings = settings or DeliverySettings.from_env(env)
+        settings = settings or sink_settings(env)
     except SinkConfigError as exc:
         report.errors.append(f"delivery settings ignored: {exc}")
-        settings = DeliverySettings()
+        settings = SINK_SETTINGS
     started = time.monotonic()
     sinks: dict[str, QueueSlackSink | QueueWebhookSink] = {}
     down: set[str] = set()

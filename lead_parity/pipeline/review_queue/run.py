@@ -7,7 +7,6 @@ sent, so a slow sink never holds the DuckDB file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +16,8 @@ import duckdb
 import pyarrow as pa
 
 from lead_parity.contract import Contract
+from lead_parity.pipeline.http_client import HttpSettings
 from lead_parity.pipeline.human_state import TIMESTAMP, ops_table, replace_ops_tables
-from lead_parity.pipeline.incidents.sinks import DeliverySettings
 from lead_parity.pipeline.review_queue.evidence import read_evidence
 from lead_parity.pipeline.review_queue.notify import QueueDelivery, deliver, queue_sink_names
 from lead_parity.pipeline.review_queue.settings import settings_for
@@ -66,8 +65,8 @@ def refresh_in_run(
     contract: Contract,
     as_of: datetime,
     *,
-    env: Mapping[str, str] = os.environ,
-    settings: DeliverySettings | None = None,
+    env: Mapping[str, str],
+    settings: HttpSettings | None = None,
     budget_s: float | None = 20.0,
 ) -> QueueRunReport:
     """Read, apply, mirror, then notify (within `budget_s`; the rest waits for the next run)."""

@@ -10,6 +10,8 @@ for the next delivery (Dagster's incident_outbox_sensor, or the next run).
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import streamlit as st
 
@@ -53,7 +55,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 def _act(store: IncidentStore, action: str, incident_id: str, by: str, note: str, url: str) -> None:
     """Apply one action; the outcome is kept for the rerun that shows the new state."""
-    sinks = configured_sink_names()
+    sinks = configured_sink_names(os.environ)
     try:
         if action == "ack":
             inc, changed = store.acknowledge(

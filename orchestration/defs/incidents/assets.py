@@ -6,7 +6,7 @@ import dagster as dg
 
 from lead_parity.pipeline.incidents import IncidentStore, evaluate_in_run, run_url_for
 from lead_parity.pipeline.incidents.store import STORE_FILE
-from orchestration.defs.resources import LeadParityConfig
+from orchestration.defs.resources import DEPLOYMENT_ENV, LeadParityConfig
 
 INCIDENTS_KEY = dg.AssetKey("incidents")
 # The marts the SLO evaluations judge and the samples come from (SPEC section 6).
@@ -60,7 +60,8 @@ def build_incidents_asset(extra_deps: Sequence[dg.AssetKey] = ()) -> dg.AssetsDe
             paths.warehouse,
             paths.history,
             lead_parity.contract(),
-            run_url=run_url_for(context.run.run_id),
+            run_url=run_url_for(context.run.run_id, DEPLOYMENT_ENV),
+            env=DEPLOYMENT_ENV,
         )
         open_rows = IncidentStore.in_history(paths.history).incidents("live")
         if result is None:

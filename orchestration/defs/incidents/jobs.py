@@ -13,7 +13,7 @@ from lead_parity.pipeline.incidents import IncidentStore, policy_of, run_url_for
 from lead_parity.pipeline.incidents.sinks import configured_sink_names
 from lead_parity.pipeline.timeparse import parse_as_of
 from orchestration.defs.incidents.settings import tick_settings
-from orchestration.defs.resources import SIDE_LANE_TAG, LeadParityConfig
+from orchestration.defs.resources import DEPLOYMENT_ENV, SIDE_LANE_TAG, LeadParityConfig
 
 # The incident jobs' own lane: no warehouse access, so no writer lane (see the docstring).
 INCIDENT_TAGS = {SIDE_LANE_TAG: "incidents"}
@@ -35,8 +35,9 @@ def deliver_incident_outbox(
         paths.published,
         paths.history,
         lead_parity.contract(),
-        run_url=run_url_for(config.source_run_id or None),
+        run_url=run_url_for(config.source_run_id or None, DEPLOYMENT_ENV),
         new_materialization=config.evaluate,
+        env=DEPLOYMENT_ENV,
         settings=tick_settings(),
     )
     for line in report.delivery.errors:
@@ -78,7 +79,7 @@ def escalate_unacknowledged_incidents(
     now = parse_as_of(config.as_of) if config.as_of else datetime.now(UTC)
     store = IncidentStore.in_history(lead_parity.paths().history)
     contract = lead_parity.contract()
-    escalated = store.escalate_due(now, policy_of(contract), configured_sink_names())
+    escalated = store.escalate_due(now, policy_of(contract), configured_sink_names(DEPLOYMENT_ENV))
     for incident_id in escalated:
         context.log.info(f"{incident_id}: escalated to {contract.escalation.owner}")
     # The escalation messages wait in the outbox; incident_outbox_sensor launches their delivery.

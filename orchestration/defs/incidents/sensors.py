@@ -24,7 +24,7 @@ from lead_parity.pipeline.incidents.sinks import configured_sink_names
 from lead_parity.pipeline.incidents.store import STORE_FILE
 from orchestration.defs.in_flight import run_in_flight
 from orchestration.defs.incidents.jobs import incident_delivery_job, incident_escalation_job
-from orchestration.defs.resources import LeadParityConfig
+from orchestration.defs.resources import DEPLOYMENT_ENV, LeadParityConfig
 
 MONITORED_KEYS = (
     dg.AssetKey("incidents"),
@@ -80,7 +80,7 @@ def build_incident_outbox_sensor(
         newest, run_id = _newest(context, monitored_keys, cursor)
         context.update_cursor(json.dumps({**cursor, **newest}, sort_keys=True))
         store = _store(lead_parity)
-        sinks = configured_sink_names()
+        sinks = configured_sink_names(DEPLOYMENT_ENV)
         due = store.pending_due(sinks) if store else 0
         if not due:
             # The run's own incidents step has applied its evaluation; a run that would deliver

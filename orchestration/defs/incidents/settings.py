@@ -2,14 +2,16 @@
 
 from dataclasses import replace
 
-from lead_parity.pipeline.incidents.sinks import DeliverySettings, SinkConfigError
+from lead_parity.pipeline.http_client import HttpSettings
+from lead_parity.pipeline.incidents.sinks import SINK_SETTINGS, SinkConfigError, sink_settings
+from orchestration.defs.resources import DEPLOYMENT_ENV
 
 
-def tick_settings() -> DeliverySettings:
+def tick_settings() -> HttpSettings:
     try:
-        s = DeliverySettings.from_env()
+        s = sink_settings(DEPLOYMENT_ENV)
     except SinkConfigError:
-        s = DeliverySettings()  # the run's log and the CLI's summary name the bad variable
+        s = SINK_SETTINGS  # the run's log and the CLI's summary name the bad variable
     return replace(
         s,
         connect_timeout_s=min(s.connect_timeout_s, 3.0),

@@ -7,7 +7,7 @@ A source reads its folder of the input, or the loader tables the contract's `sou
 import dagster as dg
 import duckdb
 
-from lead_parity.pipeline.ingest import SOURCES, ingest_source
+from lead_parity.pipeline.ingest import DEFAULT_MEMORY_LIMIT, SOURCES, ingest_source
 from lead_parity.pipeline.ingest.warehouse import WarehouseInputError
 from orchestration.defs.owners import owners_of_system
 from orchestration.defs.resources import LeadParityConfig
@@ -86,6 +86,7 @@ def _build_landed_asset(source: str) -> dg.AssetsDefinition:
                 progress=context.log.info,
                 spec=spec,
                 full_refresh=lead_parity.full_refresh,
+                memory_limit=lead_parity.ingest_memory_limit or DEFAULT_MEMORY_LIMIT,
             )
         except WarehouseInputError as exc:
             raise dg.Failure(description=str(exc)) from None

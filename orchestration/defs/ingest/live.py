@@ -6,7 +6,6 @@ shows variable names, never values. A stream whose variables are not set is reco
 skipped (that system is not in the stack), not failed.
 """
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +16,7 @@ from lead_parity.pipeline.connectors.hubspot import DEFAULT_BASE_URL, HubSpotCon
 from lead_parity.pipeline.connectors.landing import ConfigError, StreamStats
 from lead_parity.pipeline.connectors.zendesk import ZendeskConfig
 from lead_parity.pipeline.http_client import HttpSettings
-from orchestration.defs.resources import LeadParityConfig
+from orchestration.defs.resources import DEPLOYMENT_ENV, LeadParityConfig
 
 GROUP = "live_sources"
 
@@ -94,7 +93,7 @@ def _env(env: Mapping[str, str], name: str, default: str = "") -> Any:
     return dg.EnvVar(name) if env.get(name, "").strip() else default
 
 
-def build_live_resources(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
+def build_live_resources(env: Mapping[str, str] = DEPLOYMENT_ENV) -> dict[str, Any]:
     """The resources of the live assets, keyed by the names the assets ask for."""
     # Timeouts and retry limits are not secret: plain values read once, like defaults.
     http = HttpSettings.from_env(env)

@@ -4,7 +4,7 @@ import dagster as dg
 
 from lead_parity.pipeline.review_queue import QueueStore, refresh_in_run
 from lead_parity.pipeline.review_queue.store import STORE_FILE
-from orchestration.defs.resources import LeadParityConfig
+from orchestration.defs.resources import DEPLOYMENT_ENV, LeadParityConfig
 
 REVIEW_QUEUE_KEY = dg.AssetKey("review_queue")
 # Where the evidence comes from (fct_conversions, the receipts' staging view), and incidents so
@@ -39,7 +39,11 @@ def _md(rows: list[dict]) -> str:
 def review_queue(lead_parity: LeadParityConfig) -> dg.MaterializeResult:
     paths = lead_parity.duckdb_paths("the review queue")
     report = refresh_in_run(
-        paths.warehouse, paths.history, lead_parity.contract(), lead_parity.as_of_datetime()
+        paths.warehouse,
+        paths.history,
+        lead_parity.contract(),
+        lead_parity.as_of_datetime(),
+        env=DEPLOYMENT_ENV,
     )
     open_rows = QueueStore.in_history(paths.history).items(states=("open", "claimed"))
     return dg.MaterializeResult(

@@ -12,7 +12,6 @@ LEAD_PARITY_QUEUE_CRON.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import dagster as dg
@@ -20,7 +19,7 @@ import dagster as dg
 from orchestration.defs.ingest.live import GROUP as LIVE_GROUP
 from orchestration.defs.quality import quality_checks
 from orchestration.defs.queue.assets import REVIEW_QUEUE_KEY
-from orchestration.defs.resources import AS_OF_TAG, writer_lane_tags
+from orchestration.defs.resources import AS_OF_TAG, DEPLOYMENT_ENV, writer_lane_tags
 from orchestration.defs.transform.assets import lead_parity_dbt_models
 
 QUEUE_JOB_NAME = "review_queue_job"
@@ -43,12 +42,12 @@ review_queue_job = dg.define_asset_job(
 )
 
 
-def queue_schedule_enabled(env: Mapping[str, str] = os.environ) -> bool:
+def queue_schedule_enabled(env: Mapping[str, str] = DEPLOYMENT_ENV) -> bool:
     names = {n.strip() for n in env.get("LEAD_PARITY_SCHEDULES", "").split(",") if n.strip()}
     return "all" in names or QUEUE_SCHEDULE_NAME in names
 
 
-def build_queue_schedule(env: Mapping[str, str] = os.environ) -> dg.ScheduleDefinition:
+def build_queue_schedule(env: Mapping[str, str] = DEPLOYMENT_ENV) -> dg.ScheduleDefinition:
     def run_as_of_the_tick(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         # The tick's own time is the run's as_of: a retried tick sees the same clocks.
         as_of = context.scheduled_execution_time.strftime("%Y-%m-%dT%H:%M:%SZ")

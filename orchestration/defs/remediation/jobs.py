@@ -8,7 +8,7 @@ waiting for the writer lane, and the run queue never holds it behind one.
 import dagster as dg
 
 from lead_parity.pipeline.remediation import send_batch
-from orchestration.defs.resources import SIDE_LANE_TAG, LeadParityConfig
+from orchestration.defs.resources import DEPLOYMENT_ENV, SIDE_LANE_TAG, LeadParityConfig
 
 REMEDIATION_TAGS = {SIDE_LANE_TAG: "remediation"}
 
@@ -24,7 +24,10 @@ def send_remediation_batch(
     context: dg.OpExecutionContext, config: BatchConfig, lead_parity: LeadParityConfig
 ) -> dg.Output[None]:
     report = send_batch(
-        lead_parity.paths().history, lead_parity.contract(), config.batch_id or None
+        lead_parity.paths().history,
+        lead_parity.contract(),
+        config.batch_id or None,
+        env=DEPLOYMENT_ENV,
     )
     context.log.info(report.line())
     # Actions left approved (a vendor down, the day's cap) are not a failed run: the sensor

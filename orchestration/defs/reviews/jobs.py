@@ -7,7 +7,6 @@ the writer lane: a review never waits for a pipeline run. Their schedules are of
 LEAD_PARITY_SCHEDULES names them (or says `all`), like every schedule here.
 """
 
-import os
 from collections.abc import Mapping
 
 import dagster as dg
@@ -15,7 +14,7 @@ import dagster as dg
 from lead_parity.pipeline.incidents import IncidentStore
 from lead_parity.pipeline.incidents.sinks import configured_sink_names
 from lead_parity.readers.report.reviews import write_review
-from orchestration.defs.resources import SIDE_LANE_TAG, LeadParityConfig
+from orchestration.defs.resources import DEPLOYMENT_ENV, SIDE_LANE_TAG, LeadParityConfig
 
 REVIEW_TAGS = {SIDE_LANE_TAG: "reviews"}
 # kind -> (job, schedule, cron variable, default cron): Monday and the 1st at 07:00 UTC, after
@@ -28,7 +27,7 @@ REVIEWS = {
 }  # fmt: skip
 
 
-def review_link(path, env: Mapping[str, str] = os.environ) -> str:
+def review_link(path, env: Mapping[str, str] = DEPLOYMENT_ENV) -> str:
     """Where people open the file: LEAD_PARITY_REPORTS_URL + its path under reports/ when
     the reports folder is served, else a file:// URL."""
     base = env.get("LEAD_PARITY_REPORTS_URL", "").strip()
@@ -47,7 +46,7 @@ def _build(kind: str) -> dg.JobDefinition:
         link = review_link(review.path)
         store = IncidentStore.in_history(paths.history)
         queued = store.announce_review(kind, review.label, link, review.figures,
-                                       configured_sink_names())  # fmt: skip
+                                       configured_sink_names(DEPLOYMENT_ENV))  # fmt: skip
         context.log.info(f"{kind} review for {review.label}: {review.path}")
         return dg.Output(
             None,
@@ -71,12 +70,12 @@ def _build(kind: str) -> dg.JobDefinition:
     return review_job
 
 
-def enabled(name: str, env: Mapping[str, str] = os.environ) -> bool:
+def enabled(name: str, env: Mapping[str, str] = DEPLOYMENT_ENV) -> bool:
     names = {n.strip() for n in env.get("LEAD_PARITY_SCHEDULES", "").split(",") if n.strip()}
     return "all" in names or name in names
 
 
-def _schedule(kind: str, job: dg.JobDefinition, env: Mapping[str, str] = os.environ):
+def _schedule(kind: str, job: dg.JobDefinition, env: Mapping[str, str] = DEPLOYMENT_ENV):
     _, name, variable, default = REVIEWS[kind]
     return dg.ScheduleDefinition(
         name=name,

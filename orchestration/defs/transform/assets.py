@@ -1,6 +1,5 @@
 """Every dbt model as an asset, keyed by its name; sources are the ingestion assets' tables."""
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +10,7 @@ from lead_parity.pipeline.build import dbt_executable, dbt_vars
 from lead_parity.pipeline.run_state import record_as_of
 from orchestration.defs.owners import MART_OWNERS, owners_of_system
 from orchestration.defs.quality.freshness import freshness_of
-from orchestration.defs.resources import LeadParityConfig
+from orchestration.defs.resources import LeadParityConfig, lent_environment
 from orchestration.defs.transform.project import dbt_project, ensure_manifest
 
 
@@ -45,9 +44,6 @@ def lead_parity_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, lead_parity: LeadParityConfig
 ):
     paths = lead_parity.paths()
-    # The dbt subprocess inherits this process's environment: the profile and the sources read
-    # the warehouse and landed paths from it.
-    os.environ.update(paths.dbt_env())
     paths.dbt_target.mkdir(parents=True, exist_ok=True)
     # dbt unit tests check the SQL, not the data: they run in CI (tests/dbt), not in every run.
     args = [
@@ -56,7 +52,10 @@ def lead_parity_dbt_models(
     ]  # fmt: skip
     if lead_parity.full_refresh:
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context, target_path=paths.dbt_target).stream()
+    # The profile and the sources read the warehouse and landed paths from dbt's environment.
+    with lent_environment(paths.dbt_env()):
+        invocation = dbt.cli(args, context=context, target_path=paths.dbt_target)
+    yield from invocation.stream()
     # Reached only when every model and test passed (a failure raises out of stream()).
     record_as_of(paths, lead_parity.as_of_datetime())
 

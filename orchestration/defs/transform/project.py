@@ -10,7 +10,7 @@ from dagster_dbt import DbtProject
 
 from lead_parity.pipeline.build import dbt_vars
 from lead_parity.pipeline.paths import DBT_PROJECT_DIR
-from orchestration.defs.resources import LeadParityConfig
+from orchestration.defs.resources import DEPLOYMENT_ENV, LeadParityConfig
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -39,7 +39,7 @@ def ensure_manifest() -> Path:
     # (dagster-dbt copies this partial_parse.msgpack into its target folder) skips the full parse.
     defaults = LeadParityConfig()
     env = {
-        **os.environ,
+        **DEPLOYMENT_ENV,
         **defaults.paths().dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }

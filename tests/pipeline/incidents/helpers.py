@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from lead_parity.contract.evaluations import ddl
-from lead_parity.pipeline.incidents.sinks import DeliverySettings
+from lead_parity.pipeline.http_client import HttpSettings
 
 EVALUATIONS_DDL = "create schema if not exists ops;\n" + ddl()
 DROPPED_DDL = """
@@ -25,7 +25,7 @@ create or replace table marts.rpt_dropped_leads (
     owner varchar, intent_score integer, value_usd double)
 """
 
-FAST = DeliverySettings(
+FAST = HttpSettings(
     connect_timeout_s=1.0,
     read_timeout_s=2.0,
     max_attempts=4,

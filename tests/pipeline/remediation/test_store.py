@@ -81,7 +81,7 @@ def test_a_failed_action_opens_one_incident_which_the_next_clean_run_resolves(tm
         rows = evaluation_rows(store, as_of)
         frame = pd.DataFrame(rows, columns=SLO_COLUMNS)
         write_evaluations(warehouse, rows[0]["evaluated_at"], EVALUATION_RULE, frame)
-        evaluate_in_run(warehouse, tmp_path / "history", contract, run_url=None)
+        evaluate_in_run(warehouse, tmp_path / "history", contract, run_url=None, env={})
         incidents = IncidentStore.in_history(tmp_path / "history").incidents()
         if hours == 1:
             assert incidents == []  # unseen once: not failed yet
