@@ -86,7 +86,7 @@ SUBJECTS = (
 
 
 # One generator per process, re-seeded per journey: the state after seeding is the one a new
-# random.Random(n) has, and creating it cost about as much again as the seeding.
+# random.Random(n) has, without building an object and a Python-level seed call (about 1 of 11 us).
 _RNG = random.Random()
 _SEED = _random.Random.seed  # the C seeding itself; random.Random.seed only adds type checks
 
