@@ -17,7 +17,7 @@ import orjson
 
 from . import malformed
 from .contract_defaults import DAY
-from .journeys import Tables, build_person
+from .journeys import Tables, build_person, reseeded
 from .rates import SimulationRates
 from .records import PersonRecords
 from .timefmt import iso_z_ms
@@ -25,6 +25,8 @@ from .timeline import Calendar
 from .truth import Verdict, evaluate
 
 MAX_ATTEMPTS = 6
+_NOISE = random.Random()  # re-seeded per person (see journeys.reseeded)
+LINE = orjson.OPT_APPEND_NEWLINE  # a JSONL line in one call, without a second append
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def _person(run: _Run, idx: int, out: ChunkOutput, rows: _Rows) -> None:
     else:
         counts["ambiguous_persons"] += 1
     # Its own stream (slot 15; journeys use 0..MAX_ATTEMPTS-1): noise never shifts a journey.
-    noise = random.Random((p.seed << 40) + (idx << 4) + 15)
+    noise = reseeded(_NOISE, (p.seed << 40) + (idx << 4) + 15)
     _serialize(pr, as_of, noise, p.rates.malformed_rate, run.cal.start_ms, out)
     person_id = pr.person_id
     truth_row, details_row = rows.truth.writerow, rows.details.writerow
@@ -173,7 +175,7 @@ def _serialize(
     pr: PersonRecords, as_of: int, rng: random.Random, rate: float, start_ms: int, out: ChunkOutput
 ) -> None:
     counts = out.counts
-    dumps = _dumps
+    dumps, dumps_line = _dumps, orjson.dumps
     noise = rate > 0
     noise_draw = rng.random
     # Records before the period (none today) would go to its first day's file.
@@ -183,12 +185,10 @@ def _serialize(
         buf = segment.get(day)
         if buf is None:
             buf = segment[day] = bytearray()
-        line = orjson.dumps(m.msg)
+        line = dumps_line(m.msg, None, LINE)
         buf += line
-        buf += b"\n"
         if m.twice:
             buf += line
-            buf += b"\n"
             counts["dup:segment"] += 1
         if noise and noise_draw() < rate:
             buf += malformed.segment_line(rng, m.ts)
@@ -201,8 +201,7 @@ def _serialize(
         buf = receipts.get(day)
         if buf is None:
             buf = receipts[day] = bytearray()
-        buf += orjson.dumps(r.body)
-        buf += b"\n"
+        buf += dumps_line(r.body, None, LINE)
         if noise and noise_draw() < rate:
             buf += malformed.receipt_line(rng, r.ts)
             buf += b"\n"

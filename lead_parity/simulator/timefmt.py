@@ -18,6 +18,7 @@ _DATES: dict[int, str] = {}
 # millisecond suffix is made once, so rendering a time is two lookups and a concatenation.
 _CLOCK = tuple(f"T{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60))
 _MILLIS = tuple(f".{ms:03d}" for ms in range(1000))
+_MILLIS_Z = tuple(m + "Z" for m in _MILLIS)
 
 
 def _date(day: int) -> str:
@@ -27,26 +28,26 @@ def _date(day: int) -> str:
     return text
 
 
-def _fields(ms: int) -> str:
-    day, rest = divmod(ms, _DAY_MS)
-    text = _DATES.get(day) or _date(day)
-    return text + _CLOCK[rest // 1000]
+# The renderers are written out in full (no shared helper call): about 13 calls per person.
 
 
 def iso_z(ms: int) -> str:
     """`2026-10-01T10:02:00Z` (Zendesk); ms must be a whole second."""
-    return _fields(ms) + "Z"
+    day, rest = divmod(ms, _DAY_MS)
+    return (_DATES.get(day) or _date(day)) + _CLOCK[rest // 1000] + "Z"
 
 
 def iso_z_ms(ms: int) -> str:
     """`2026-10-01T10:02:00.000Z` (HubSpot, receipts)."""
-    return _fields(ms) + _MILLIS[ms % 1000] + "Z"
+    day, rest = divmod(ms, _DAY_MS)
+    return (_DATES.get(day) or _date(day)) + _CLOCK[rest // 1000] + _MILLIS_Z[rest % 1000]
 
 
 def iso_offset(ms: int, offset_min: int, zulu: bool) -> str:
     """The same instant written in local time at a UTC offset (Segment clients)."""
     local = ms + offset_min * 60_000
-    text = _fields(local)
+    day, rest = divmod(local, _DAY_MS)
+    text = (_DATES.get(day) or _date(day)) + _CLOCK[rest // 1000]
     if ms % 1000:
         text += _MILLIS[local % 1000]
     if offset_min == 0:
