@@ -4,7 +4,8 @@ SPEC section 9 says any sequence of runs ends where one fresh run over the same 
 module makes such sequences from one stack, for the tests and checks that hold the pipeline to
 it (the soak, the Spark sequence check):
 
-- the stack's files arrive in a random order over `runs` deliveries, each run getting some;
+- the stack's files arrive in a random order over `runs` deliveries, each run getting some
+  (when there are fewer files than runs, some runs get none, like a day nothing was exported);
 - a HubSpot contacts page arrives short on the first run (its first contact only) and is
   re-exported whole on the last, so it changes in place and supersedes its earlier version, and
   conversions whose contact was missing turn from dropped at `crm` to delivered (a late contact);
@@ -61,17 +62,21 @@ def plan_deliveries(stack: Path, runs: int, seed: int) -> list[list[Delivery]]:
     page = _changed_page(stack, files)
     rest = [f for f in files if f != page]
     rng.shuffle(rest)
-    cuts = sorted(rng.sample(range(1, len(rest)), runs - 1))
+    if len(rest) >= runs:
+        cuts = sorted(rng.sample(range(1, len(rest)), runs - 1))
+    else:  # more runs than files: some days bring nothing new (a weekend)
+        cuts = sorted(rng.choices(range(len(rest) + 1), k=runs - 1))
     steps = [
         [Delivery(f, f) for f in rest[a:b]]
         for a, b in zip([0, *cuts], [*cuts, len(rest)], strict=True)
     ]
     steps[0].append(Delivery(page, page, short=True))
     steps[-1].append(Delivery(page, page))
-    resend_at = rng.randrange(1, runs)
-    earlier = [d.source for step in steps[:resend_at] for d in step if not d.short]
-    if earlier:
-        again = rng.choice(earlier)
+    # A re-delivery needs a file delivered on an earlier run (always so when every run gets one).
+    later = [i for i in range(1, runs) if any(not d.short for s in steps[:i] for d in s)]
+    if later:
+        resend_at = rng.choice(later)
+        again = rng.choice([d.source for s in steps[:resend_at] for d in s if not d.short])
         renamed = Path(again).with_name(RESENT_PREFIX + Path(again).name).as_posix()
         steps[resend_at] += [Delivery(again, again), Delivery(renamed, again)]
     return steps
