@@ -4,40 +4,9 @@
     conversions themselves, not from fct_assignment_latency_daily. -#}
 with
 
-conversions as (
-
-    select * from {{ ref('int_conversions_statused') }}
-
-),
-
-conversion_hops as (
-
-    select * from {{ ref('stg_contract__conversion_hops') }}
-
-),
-
-hops as (
-
-    select * from {{ ref('stg_contract__hops') }}
-
-),
-
-assignable_types as (
-
-    select distinct conversion_hops.conversion_type
-    from conversion_hops
-    inner join hops
-        on conversion_hops.hop = hops.hop
-    where hops.hop_kind = 'assignment'
-
-),
-
 assignable as (
 
-    select conversions.*
-    from conversions
-    inner join assignable_types
-        on conversions.conversion_type = assignable_types.conversion_type
+    select * from {{ ref('int_assignable_conversions_filtered') }}
 
 ),
 
