@@ -5,43 +5,24 @@
     here: the ops schema is published. -#}
 with
 
-contacts as (
-
-    select * from {{ ref('stg_hubspot__contacts') }}
-
-),
-
-record_leads as (
-
-    select * from {{ ref('int_records_resolved') }}
-
-),
-
-settings as (
-
-    select * from {{ ref('stg_contract__settings') }}
-
-),
-
 lead_contacts as (
 
+    select * from {{ ref('int_contacts_attributed') }}
+
+),
+
+ranked as (
+
     select
-        record_leads.lead_key,
-        contacts.contact_id,
-        contacts.is_archived,
-        contacts.created_at,
+        lead_key,
+        contact_id,
+        is_archived,
         row_number() over (
-            partition by record_leads.lead_key
-            order by contacts.is_archived, contacts.created_at, contacts.contact_id
+            partition by lead_key
+            order by is_archived, created_at, contact_id
         ) as contact_rank,
-        count(*) over (partition by record_leads.lead_key) as contacts
-    from contacts
-    inner join record_leads
-        on
-            record_leads.record_type = 'contact'
-            and contacts.contact_id = record_leads.record_id
-    cross join settings
-    where contacts.created_at <= settings.as_of
+        count(*) over (partition by lead_key) as contacts
+    from lead_contacts
 
 ),
 
@@ -52,7 +33,7 @@ final as (
         contact_id,
         is_archived,
         contacts
-    from lead_contacts
+    from ranked
     where contact_rank = 1
 
 )

@@ -1,6 +1,7 @@
 {#- HubSpot contacts created up to as_of with their lead, the owner assignment as known at as_of
     (an assignment after as_of has not happened yet), and the identity_mismatch keys. An
-    archived contact still proves the lead reached the CRM. -#}
+    archived contact still proves the lead reached the CRM. The one link from a contact to its
+    lead: the crm hops and ops.lead_crm_contacts both read it. -#}
 with
 
 contacts as (
@@ -27,6 +28,7 @@ final as (
         contacts.contact_id,
         record_leads.lead_key,
         contacts.created_at,
+        contacts.is_archived,
         case
             when contacts.owner_id is not null and contacts.owner_assigned_at <= settings.as_of
                 then contacts.owner_assigned_at
