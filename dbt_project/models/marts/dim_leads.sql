@@ -1,3 +1,14 @@
+{#- One count column per identifier type of int_identifiers_collected (SPEC section 4), in this
+    order: written once so a new type is one pair here, not two edits that can disagree. -#}
+{%- set identifier_columns = [
+    ('email', 'emails'),
+    ('anonymous_id', 'anonymous_ids'),
+    ('user_id', 'user_ids'),
+    ('lead_id', 'lead_ids'),
+    ('hubspot_contact', 'hubspot_contacts'),
+    ('zendesk_user', 'zendesk_users'),
+] %}
+
 with
 
 record_leads as (
@@ -83,32 +94,14 @@ lead_identifier_values as (
 lead_identifiers as (
 
     select
+        {% for identifier_type, column in identifier_columns %}
+            cast(
+                sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end)
+                as {{ dbt.type_bigint() }}
+            ) as {{ column }},
+        {% endfor %}
         is_own_lead,
-        lead_code,
-        cast(
-            sum(case when identifier_type = 'email' then 1 else 0 end)
-            as {{ dbt.type_bigint() }}
-        ) as emails,
-        cast(
-            sum(case when identifier_type = 'anonymous_id' then 1 else 0 end)
-            as {{ dbt.type_bigint() }}
-        ) as anonymous_ids,
-        cast(
-            sum(case when identifier_type = 'user_id' then 1 else 0 end)
-            as {{ dbt.type_bigint() }}
-        ) as user_ids,
-        cast(
-            sum(case when identifier_type = 'lead_id' then 1 else 0 end)
-            as {{ dbt.type_bigint() }}
-        ) as lead_ids,
-        cast(
-            sum(case when identifier_type = 'hubspot_contact' then 1 else 0 end)
-            as {{ dbt.type_bigint() }}
-        ) as hubspot_contacts,
-        cast(
-            sum(case when identifier_type = 'zendesk_user' then 1 else 0 end)
-            as {{ dbt.type_bigint() }}
-        ) as zendesk_users
+        lead_code
     from lead_identifier_values
     group by
         is_own_lead,
@@ -142,12 +135,9 @@ final as (
     select
         lead_systems.lead_key,
         lead_systems.first_seen_at,
-        coalesce(lead_identifiers.emails, 0) as emails,
-        coalesce(lead_identifiers.anonymous_ids, 0) as anonymous_ids,
-        coalesce(lead_identifiers.user_ids, 0) as user_ids,
-        coalesce(lead_identifiers.lead_ids, 0) as lead_ids,
-        coalesce(lead_identifiers.hubspot_contacts, 0) as hubspot_contacts,
-        coalesce(lead_identifiers.zendesk_users, 0) as zendesk_users,
+        {% for _, column in identifier_columns %}
+            coalesce(lead_identifiers.{{ column }}, 0) as {{ column }},
+        {% endfor %}
         lead_systems.has_segment,
         lead_systems.has_hubspot_forms,
         lead_systems.has_hubspot_contacts,

@@ -59,49 +59,57 @@ dropped_lead_records as (
 
 ),
 
+-- Each record type's email and the time it was seen, in the record ids of int_records_resolved;
+-- joined to the dropped leads' records once below.
+record_emails as (
+
+    select
+        'segment_message' as record_type,
+        message_id as record_id,
+        email,
+        sent_at as seen_at
+    from messages
+
+    union all
+
+    select
+        'form_submission' as record_type,
+        submission_key as record_id,
+        email,
+        submitted_at as seen_at
+    from form_submissions
+
+    union all
+
+    select
+        'contact' as record_type,
+        contact_id as record_id,
+        email,
+        created_at as seen_at
+    from contacts
+
+    union all
+
+    select
+        'zendesk_user' as record_type,
+        cast(user_id as {{ dbt.type_string() }}) as record_id,
+        email,
+        updated_at as seen_at
+    from zendesk_users
+
+),
+
 sightings as (
 
     select
         dropped_lead_records.lead_key,
-        messages.email,
-        messages.sent_at as seen_at
+        record_emails.email,
+        record_emails.seen_at
     from dropped_lead_records
-    inner join messages
-        on dropped_lead_records.record_id = messages.message_id
-    where dropped_lead_records.record_type = 'segment_message'
-
-    union all
-
-    select
-        dropped_lead_records.lead_key,
-        form_submissions.email,
-        form_submissions.submitted_at as seen_at
-    from dropped_lead_records
-    inner join form_submissions
-        on dropped_lead_records.record_id = form_submissions.submission_key
-    where dropped_lead_records.record_type = 'form_submission'
-
-    union all
-
-    select
-        dropped_lead_records.lead_key,
-        contacts.email,
-        contacts.created_at as seen_at
-    from dropped_lead_records
-    inner join contacts
-        on dropped_lead_records.record_id = contacts.contact_id
-    where dropped_lead_records.record_type = 'contact'
-
-    union all
-
-    select
-        dropped_lead_records.lead_key,
-        zendesk_users.email,
-        zendesk_users.updated_at as seen_at
-    from dropped_lead_records
-    inner join zendesk_users
-        on dropped_lead_records.record_id = cast(zendesk_users.user_id as {{ dbt.type_string() }})
-    where dropped_lead_records.record_type = 'zendesk_user'
+    inner join record_emails
+        on
+            dropped_lead_records.record_type = record_emails.record_type
+            and dropped_lead_records.record_id = record_emails.record_id
 
 ),
 
