@@ -51,7 +51,7 @@ def parity_units(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
     fct_hop_parity_daily holds the slices only (SPEC section 6); the totals are summed from
     them here, which gives exactly fct_hop_parity_daily_totals (dbt test
-    assert_parity_totals_add_up_to_slices), so the rule reads one table. A warehouse built
+    totals_add_up_to_slices on that mart), so the rule reads one table. A warehouse built
     before the split still carries `all`/`all` total rows in the slice mart: they are left out
     of the sum. Hops whose system is not in the stack (coverage unknown) are not judged at all.
     """

@@ -5,6 +5,7 @@ is judged on live in fct_hop_parity_daily_totals. Also: `dbt source freshness` o
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -133,21 +134,70 @@ def test_sums_over_slices_equal_the_totals_and_the_conversions_expected_at_each_
     assert slices == totals == conversions
 
 
-def test_every_total_equals_the_sum_of_its_days_slices(stack):
+def _totals_tests(paths: RunPaths) -> dict[str, tuple[str, str]]:
+    """The `totals_add_up_to_slices` tests of the build: totals model -> (status, compiled SQL)."""
+    manifest = json.loads((paths.dbt_target / "manifest.json").read_text())
+    results = json.loads((paths.dbt_target / "run_results.json").read_text())["results"]
+    status = {r["unique_id"]: r["status"] for r in results}
+    return {
+        node["attached_node"].split(".")[-1]: (status.get(unique_id), node["compiled_code"])
+        for unique_id, node in manifest["nodes"].items()
+        if node.get("test_metadata", {}).get("name") == "totals_add_up_to_slices"
+    }
+
+
+def test_the_totals_add_up_to_slices_test_passes_on_the_build_and_fails_on_a_broken_total(
+    stack, tmp_path
+):
+    """The generic test (dbt_project/tests/generic) guards both totals marts: the build ran it
+    and it passed; its compiled SQL, run on a copy of the warehouse with one total off by one,
+    a day's slices missing and a latency day total missing, names exactly those keys."""
     paths, _ = stack
-    sums = ", ".join(f"sum({c}) as {c}" for c in COUNTS)
-    columns = ", ".join(COUNTS)
-    summed = _rows(
-        paths.warehouse,
-        f"select conversion_date, hop, {sums} from marts.fct_hop_parity_daily"
-        " group by all order by all",
-    )
-    totals = _rows(
-        paths.warehouse,
-        f"select conversion_date, hop, {columns} from marts.fct_hop_parity_daily_totals"
-        " order by all",
-    )
-    assert summed == totals
+    tests = _totals_tests(paths)
+    assert set(tests) == {"fct_hop_parity_daily_totals", "fct_assignment_latency_daily_totals"}
+    assert {status for status, _ in tests.values()} == {"pass"}
+    # Same file name, so the same catalog name as the compiled SQL's relations.
+    broken = tmp_path / paths.warehouse.name
+    shutil.copyfile(paths.warehouse, broken)
+    with duckdb.connect(str(broken)) as con:
+        for _, sql in tests.values():
+            assert con.execute(sql).fetchall() == []
+        days = [r[0] for r in con.execute(
+            "select distinct conversion_date from marts.fct_hop_parity_daily order by 1"
+        ).fetchall()]  # fmt: skip
+        assert len(days) >= 2
+        con.execute(
+            "update marts.fct_hop_parity_daily_totals set dropped = dropped + 1"
+            " where conversion_date = ? and hop = 'crm'",
+            [days[0]],
+        )
+        con.execute("delete from marts.fct_hop_parity_daily where conversion_date = ?", [days[1]])
+        (latency_day,) = con.execute(
+            "delete from marts.fct_assignment_latency_daily_totals where conversion_date ="
+            " (select min(conversion_date) from marts.fct_assignment_latency_daily_totals)"
+            " returning conversion_date"
+        ).fetchone()
+        # Quantiles are not additive: the test compares the counts only.
+        con.execute("update marts.fct_assignment_latency_daily_totals set median_s = median_s + 1")
+        parity = con.execute(
+            f"select conversion_date, hop, is_in_slices, is_in_totals,"
+            f" slice_dropped, total_dropped"
+            f" from ({tests['fct_hop_parity_daily_totals'][1]}) order by all"
+        ).fetchall()
+        latency = con.execute(
+            f"select conversion_date, is_in_slices, is_in_totals"
+            f" from ({tests['fct_assignment_latency_daily_totals'][1]})"
+        ).fetchall()
+        hops_of_day = con.execute(
+            "select hop from marts.fct_hop_parity_daily_totals where conversion_date = ?"
+            " order by hop",
+            [days[1]],
+        ).fetchall()
+    crm = [r for r in parity if r[0] == days[0]]
+    assert len(crm) == 1 and crm[0][1:4] == ("crm", True, True) and crm[0][5] == crm[0][4] + 1
+    assert [r[1:4] for r in parity if r[0] == days[1]] == [(h, False, True) for (h,) in hops_of_day]
+    assert {r[0] for r in parity} == {days[0], days[1]}
+    assert latency == [(latency_day, True, False)]
 
 
 def test_totals_are_always_judged_and_small_slices_never_alone(stack):
