@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lead_parity.cli.arguments import CliError, OneLineParser, port, positive_int, seed
 from lead_parity.cli.help_text import decorate
+from lead_parity.pipeline.paths import warehouse_name_problem
 
 EXIT_USAGE = 2
 EXIT_RUN_FAILED = 1
@@ -44,6 +45,9 @@ def _check_warehouse(path: Path) -> Path:
     path = path.expanduser().resolve()
     if path.is_dir():
         raise CliError(f"warehouse {path} is a directory; give a file path like {path}/lp.duckdb")
+    problem = warehouse_name_problem(path)
+    if problem:
+        raise CliError(problem)
     _check_writable_folder(path.parent, "warehouse folder")
     if path.exists() and not os.access(path, os.W_OK):
         raise CliError(f"warehouse {path} is not writable")

@@ -10,6 +10,19 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
 ENGINES = ("duckdb", "spark")
+# DuckDB names a database after its file's stem but renames these three (`main` becomes
+# `main_db`); dbt-duckdb derives the name from the path and then finds no such catalog.
+RESERVED_STEMS = ("main", "temp", "system")
+
+
+def warehouse_name_problem(warehouse: Path) -> str | None:
+    """Why a DuckDB warehouse file cannot have this name, in one line; None when it can."""
+    if warehouse.stem.lower() in RESERVED_STEMS:
+        return (
+            f"warehouse {warehouse.name}: DuckDB reserves the name {warehouse.stem!r}; "
+            f"name the file otherwise, e.g. {warehouse.with_name('lead_parity.duckdb')}"
+        )
+    return None
 
 
 @dataclass(frozen=True)

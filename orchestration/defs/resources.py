@@ -28,7 +28,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from lead_parity.contract import Contract, load_contract
-from lead_parity.pipeline.paths import PROJECT_ROOT, RunPaths
+from lead_parity.pipeline.paths import PROJECT_ROOT, RunPaths, warehouse_name_problem
 from lead_parity.pipeline.run_state import AsOfGoesBack, check_as_of
 from lead_parity.pipeline.timeparse import parse_as_of
 from lead_parity.pipeline.writer_lane import LaneBusy, WriterLane
@@ -99,6 +99,9 @@ class LeadParityConfig(dg.ConfigurableResource):
             context.instance.add_run_tags(run.run_id, {AS_OF_TAG: as_of_text})
         if SIDE_LANE_TAG in run.tags:
             return
+        problem = warehouse_name_problem(self.paths().warehouse)
+        if problem and self.paths().engine == "duckdb":
+            raise dg.Failure(description=problem)
         lane = WriterLane(self.paths().data_dir)
         try:
             lane.acquire(run.run_id, wait_s=self.lane_wait_s, log=context.log.info)

@@ -159,3 +159,12 @@ def test_a_step_failure_is_reported_in_its_own_words_without_dagster_class_paths
     raised = "dagster._core.definitions.events.Failure: sources.segment: table tracks is missing\n"
     assert first_line(raised) == "sources.segment: table tracks is missing"
     assert first_line("plain reason") == "plain reason"
+
+
+@pytest.mark.parametrize("stem", ["main", "temp", "System"])
+def test_a_warehouse_file_named_like_a_duckdb_catalog_is_one_line(tmp_path, stem):
+    (tmp_path / "input").mkdir()
+    warehouse = tmp_path / f"{stem}.duckdb"
+    done = run_cli("run", "--input", str(tmp_path / "input"), "--warehouse", str(warehouse))
+    assert_one_line_error(done, f"DuckDB reserves the name '{stem}'", "lead_parity.duckdb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input"]
