@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from lead_parity.contract import DEFAULT_CONTRACT_PATH
 from lead_parity.readers import dashboard
+from lead_parity.readers.dashboard.store_pages import NAME_NEEDED
 
 from .test_senders import planned, proposals
 
@@ -37,7 +38,8 @@ def test_reject_one_hop_then_refusals_are_one_line(batch, tmp_path, monkeypatch)
                                                                 "support": "rejected"}  # fmt: skip
     at.text_input(key="remediation_by").set_value("")
     at.button[0].click().run()  # Approve, nameless
-    assert at.error[0].value.endswith("(one line, up to 100 characters)")
+    assert at.error[0].value == NAME_NEEDED  # as on the incidents and work queue pages
+    assert {a["status"] for a in store.actions()} == {"proposed", "rejected"}
     # The contract's daily cap, read as the CLI reads it ($LEAD_PARITY_CONTRACT).
     capped = tmp_path / "contract.yaml"
     text = Path(DEFAULT_CONTRACT_PATH).read_text()
