@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
-from stack import deliver, hold_back_last_day, size_mb
+from stack import deliver, hold_back_last_day, simulate_stack, size_mb
 
 CLI = [sys.executable, "-m", "lead_parity.cli.main"]
 TIMING = re.compile(r"time +(\d+) steps (\d+) s \((.+)\); Dagster overhead (\d+) s")
@@ -109,14 +109,7 @@ def main() -> None:
         stack = Path(args.stack) if args.stack else root / "input"
         simulate_s = 0.0
         if not args.stack:
-            started = time.perf_counter()
-            subprocess.run(
-                [*CLI, "simulate", "--out", str(stack), "--leads", str(args.leads),
-                 "--days", str(args.days), "--seed", "7"],
-                check=True, capture_output=True,
-            )  # fmt: skip
-            simulate_s = time.perf_counter() - started
-            shutil.rmtree(stack / "truth")
+            simulate_s = simulate_stack(stack, args.leads, args.days)
         held = root / "held"
         last_day = hold_back_last_day(stack, held)
         midnight = datetime.fromisoformat(last_day)

@@ -18,10 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from stack import deliver, hold_back_last_day, size_mb
+from stack import deliver, hold_back_last_day, simulate_stack, size_mb
 
 STEP = """
 import resource, sys, time
@@ -53,14 +52,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="lp-incremental-"))
     try:
         stack = root / "input"
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "lead_parity.cli.main", "simulate", "--out", str(stack),
-             "--leads", str(args.leads), "--days", str(args.days), "--seed", "7"],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        simulate_s = time.perf_counter() - started
-        shutil.rmtree(stack / "truth")
+        simulate_s = simulate_stack(stack, args.leads, args.days)
         hold_back_last_day(stack, root / "held")
         history = _step(sys.executable, stack, root / "landed")
         deliver(root / "held", stack)

@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from stack import deliver, hold_back_last_day, size_mb
+from stack import deliver, hold_back_last_day, simulate_stack, size_mb
 
 CADENCE_S = 300  # review_queue_schedule's default cron, */5 * * * *
 EVIDENCE = 5
@@ -114,11 +114,7 @@ def main() -> None:
         if args.stack:
             stack = Path(args.stack)
         else:
-            simulate_s, _, _ = _timed(
-                [*CLI, "simulate", "--out", str(stack), "--leads", str(args.leads),
-                 "--days", str(args.days), "--seed", "7"]
-            )  # fmt: skip
-            shutil.rmtree(stack / "truth")
+            simulate_s = simulate_stack(stack, args.leads, args.days)
         held = root / "held"
         last_day = hold_back_last_day(stack, held)
         midnight = datetime.fromisoformat(last_day)

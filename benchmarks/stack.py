@@ -6,7 +6,26 @@ Imported by the scripts beside it (`python benchmarks/<script>.py` puts this fol
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+SEED = 7
+
+
+def simulate_stack(out: Path, leads: int, days: int) -> float:
+    """`lead-parity simulate` of `leads` persons over `days` days into `out` (seed 7), without
+    its truth folder (not input); the seconds it took."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "lead_parity.cli.main", "simulate", "--out", str(out),
+         "--leads", str(leads), "--days", str(days), "--seed", str(SEED)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    shutil.rmtree(out / "truth")
+    return seconds
 
 
 def hold_back_last_day(stack: Path, held: Path) -> str:

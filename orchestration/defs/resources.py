@@ -99,10 +99,11 @@ class LeadParityConfig(dg.ConfigurableResource):
             context.instance.add_run_tags(run.run_id, {AS_OF_TAG: as_of_text})
         if SIDE_LANE_TAG in run.tags:
             return
-        problem = warehouse_name_problem(self.paths().warehouse)
-        if problem and self.paths().engine == "duckdb":
+        paths = self.paths()
+        problem = warehouse_name_problem(paths.warehouse) if paths.engine == "duckdb" else None
+        if problem:
             raise dg.Failure(description=problem)
-        lane = WriterLane(self.paths().data_dir)
+        lane = WriterLane(paths.data_dir)
         try:
             lane.acquire(run.run_id, wait_s=self.lane_wait_s, log=context.log.info)
         except LaneBusy as exc:
